@@ -1,0 +1,695 @@
+package exectrace
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/handoff-viz/handoff/tracer"
+	"golang.org/x/exp/trace"
+)
+
+// Confidence says how sure an inferred handoff is.
+type Confidence uint8
+
+const (
+	ConfBad       Confidence = iota
+	ConfExact                // a parked receiver was woken by a sender
+	ConfSlot                 // a parked sender was woken by a receiver
+	ConfAmbiguous            // select on both sides
+	numConf
+)
+
+var confNames = [...]string{ConfBad: "bad", ConfExact: "exact", ConfSlot: "slot", ConfAmbiguous: "ambiguous"}
+
+// String returns "exact", "slot" or "ambiguous".
+func (c Confidence) String() string {
+	if int(c) < len(confNames) {
+		return confNames[c]
+	}
+	return "Confidence(" + strconv.Itoa(int(c)) + ")"
+}
+
+// Options control [Convert].
+type Options struct {
+	// From and To keep only the events in [From, To], measured from the
+	// start of the trace. To == 0 means the end of the trace. Goroutines
+	// and blocking before From are still tracked, so a handoff just after
+	// From is still found.
+	From, To time.Duration
+	// System keeps the runtime's own goroutines (garbage collector, trace
+	// reader, ...), which are left out by default.
+	System bool
+	// Progress, when set, is called about every 64k Go trace events with
+	// the number read so far.
+	Progress func(events int64)
+}
+
+// Group is one channel group: the channel operations that waited at one
+// call site.
+type Group struct {
+	Ch    tracer.ChanID
+	Name  string // what the output's chan event calls it
+	Op    string // send, recv or select: what waited there
+	At    string // file:line
+	Count [numConf]int
+	gen   int // channels this group had: a close retires one
+}
+
+// Blocked is a goroutine still parked when the trace (or window) ends.
+type Blocked struct {
+	G      tracer.GoID
+	Name   string        // entry function, when the trace showed its creation
+	Reason string        // the runtime's wait reason: chan receive, select, sync, ...
+	At     string        // file:line of the operation it waits in
+	Func   string        // the function it waits in
+	Since  tracer.Time   // when it blocked (0 when it was already blocked at the start)
+	Peers  []tracer.GoID // goroutines seen on the other side of this call site before
+	// PeersGone is true when every goroutine seen on the other side of this
+	// call site has ended: nobody known is left to wake it.
+	PeersGone bool
+}
+
+// Report sums up an import.
+type Report struct {
+	GoEvents     int64       // events read from the Go trace
+	Events       int64       // events written
+	Start, End   tracer.Time // the window, from the start of the trace
+	Goroutines   int         // user goroutines seen
+	Handoffs     [numConf]int
+	Closes       int // receivers woken by a close
+	SyncWakes    int // goroutines woken by sync.* (Unlock, Done, Signal, ...)
+	TimerWakes   int // goroutines woken by the runtime (timers, network)
+	Unattributed int // channel waits that ended without a waker we could read
+	Groups       []*Group
+	Blocked      []Blocked      // leak candidates
+	Cycles       [][]tracer.GoID // wait-for cycles among Blocked
+}
+
+// Note is the header note of an imported trace: what it cannot show.
+const Note = "imported from a Go execution trace: goroutine ids are the trace's; " +
+	"a channel is a group of operations that waited at one call site (a runtime trace records no channel address); " +
+	"operations that never block (the fast path of a buffered channel, a close nobody waits on) are not in it; " +
+	"each handoff is a synthetic value whose label starts with how sure it is: exact, slot (a parked sender freed by a receiver: " +
+	"on a buffered channel the receiver took an older value) or ambiguous (select on both sides)"
+
+// Detect reports whether head, the first bytes of a file, starts like a Go
+// execution trace ("go 1.NN trace\x00\x00\x00").
+func Detect(head []byte) bool {
+	if !bytes.HasPrefix(head, []byte("go 1.")) {
+		return false
+	}
+	rest := head[len("go 1."):]
+	i := 0
+	for i < len(rest) && i < 3 && rest[i] >= '0' && rest[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	return bytes.HasPrefix(rest[i:], []byte(" trace"))
+}
+
+// Decode converts a whole Go execution trace in memory. name is used in
+// the header's Source and in errors.
+func Decode(r io.Reader, name string) (tracer.Header, []tracer.Event, error) {
+	var evs []tracer.Event
+	_, err := Convert(r, Options{}, func(e *tracer.Event) error {
+		evs = append(evs, *e)
+		return nil
+	})
+	h := tracer.Header{Format: tracer.FormatName, Version: tracer.FormatVersion, Source: name, Clock: "imported", Note: Note}
+	if err != nil {
+		return h, nil, fmt.Errorf("import %s: %w", name, err)
+	}
+	return h, evs, nil
+}
+
+// op is what a stack shows its goroutine doing.
+type op uint8
+
+const (
+	opOther  op = iota // plain code: when it wakes a channel waiter, a close
+	opSend             // runtime.chansend*
+	opRecv             // runtime.chanrecv*
+	opSelect           // runtime.selectgo
+	opSync             // sync.*
+	opNone             // no stack at all
+)
+
+// frame is what the converter keeps of a stack: what it does and where.
+type frame struct {
+	op   op
+	fn   string // first user function
+	at   string // file:line of the first user frame
+	site string // base(file):line, for names
+	sys  bool   // the outermost frame is in the runtime
+}
+
+// gstate is a live goroutine.
+type gstate struct {
+	id      trace.GoID
+	name    string
+	sys     bool
+	known   bool // sys is decided
+	waiting bool
+	reason  string
+	wait    frame
+	since   tracer.Time
+	ch      tracer.ChanID // the channel of the block event written, if any
+}
+
+// siteInfo links call sites that met in a handoff, and remembers the
+// goroutines seen at each (a few), for wait-for cycles.
+type siteInfo struct {
+	peers map[string]struct{}
+	gs    []trace.GoID
+}
+
+const maxSiteGoroutines = 32
+
+type converter struct {
+	opts   Options
+	emitFn func(*tracer.Event) error
+	rep    Report
+
+	start   trace.Time
+	started bool
+	from    tracer.Time
+	to      tracer.Time // 0: no end
+	lastT   tracer.Time
+	stopped bool // reading stopped at the end of the window
+
+	seq    uint64
+	nextCh tracer.ChanID
+	nextV  tracer.ValueID
+	closedCh map[tracer.ChanID]struct{} // channels a close was written for
+
+	gs     map[trace.GoID]*gstate
+	frames map[trace.Stack]frame // reset each generation: stacks are per generation
+	groups map[string]*Group     // by op + at
+	sites  map[string]*siteInfo
+	ev     tracer.Event
+}
+
+// Convert reads a Go execution trace from r and calls emit with each event
+// of handoff's format, in order (Seq from 1, T from the start of the trace).
+// emit must not keep the pointer. It returns what it found; on error, the
+// report covers what was read.
+func Convert(r io.Reader, opts Options, emit func(*tracer.Event) error) (*Report, error) {
+	cr := &countingReader{r: r}
+	tr, err := trace.NewReader(cr)
+	if err != nil {
+		if cr.n == 0 {
+			return nil, errors.New("read go execution trace: empty file")
+		}
+		return nil, fmt.Errorf("read go execution trace: %w", describe(err))
+	}
+	c := &converter{
+		opts:   opts,
+		emitFn: emit,
+		from:   tracer.Time(opts.From),
+		to:     tracer.Time(opts.To),
+		gs:     map[trace.GoID]*gstate{},
+		frames: map[trace.Stack]frame{},
+		groups: map[string]*Group{},
+		sites:  map[string]*siteInfo{},
+
+		closedCh: map[tracer.ChanID]struct{}{},
+	}
+	if opts.To != 0 && opts.To < opts.From {
+		return nil, fmt.Errorf("read go execution trace: window ends (%v) before it starts (%v)", opts.To, opts.From)
+	}
+	err = c.run(tr)
+	c.finish()
+	if err != nil {
+		return &c.rep, err
+	}
+	return &c.rep, nil
+}
+
+// describe makes x/exp/trace's errors say what is wrong in words a person
+// who gave the wrong file understands.
+func describe(err error) error {
+	msg := err.Error()
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("the file ends too early (truncated?): %w", err)
+	case strings.Contains(msg, "bad file format"), strings.Contains(msg, "not a trace"), strings.Contains(msg, "header"):
+		return fmt.Errorf("not a Go execution trace: %w", err)
+	case strings.Contains(msg, "unsupported"):
+		return fmt.Errorf("a Go trace version this handoff cannot read: %w", err)
+	}
+	return err
+}
+
+func (c *converter) run(tr *trace.Reader) error {
+	for {
+		ev, err := tr.ReadEvent()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read go execution trace after %d events: %w", c.rep.GoEvents, describe(err))
+		}
+		c.rep.GoEvents++
+		if c.opts.Progress != nil && c.rep.GoEvents&(1<<16-1) == 0 {
+			c.opts.Progress(c.rep.GoEvents)
+		}
+		if !c.started {
+			c.start, c.started = ev.Time(), true
+		}
+		t := tracer.Time(ev.Time() - c.start)
+		if t < c.lastT {
+			t = c.lastT
+		}
+		if c.to > 0 && t > c.to {
+			c.stopped = true
+			return nil
+		}
+		c.lastT = t
+		switch ev.Kind() {
+		case trace.EventSync:
+			clear(c.frames)
+		case trace.EventStateTransition:
+			st := ev.StateTransition()
+			if st.Resource.Kind != trace.ResourceGoroutine {
+				continue
+			}
+			if err := c.transition(&ev, &st, t); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (c *converter) inWindow(t tracer.Time) bool { return t >= c.from }
+
+// frameOf classifies a stack, with a cache per generation.
+func (c *converter) frameOf(s trace.Stack) frame {
+	if s == trace.NoStack {
+		return frame{op: opNone}
+	}
+	if f, ok := c.frames[s]; ok {
+		return f
+	}
+	f := frame{op: opOther}
+	first := true
+	var outer string
+	for fr := range s.Frames() {
+		outer = fr.Func
+		if first {
+			first = false
+			switch {
+			case strings.HasPrefix(fr.Func, "runtime.chansend"):
+				f.op = opSend
+			case strings.HasPrefix(fr.Func, "runtime.chanrecv"):
+				f.op = opRecv
+			case strings.HasPrefix(fr.Func, "runtime.selectgo"), fr.Func == "runtime.block":
+				f.op = opSelect
+			case strings.HasPrefix(fr.Func, "sync.") || strings.HasPrefix(fr.Func, "internal/sync."):
+				f.op = opSync
+			}
+		}
+		if f.at == "" && !runtimeish(fr.Func) {
+			f.fn = fr.Func
+			f.at = fr.File + ":" + strconv.FormatUint(fr.Line, 10)
+			f.site = path.Base(fr.File) + ":" + strconv.FormatUint(fr.Line, 10)
+		}
+	}
+	f.sys = systemFunc(outer)
+	c.frames[s] = f
+	return f
+}
+
+// runtimeish reports whether fn is library plumbing between the user's call
+// and the scheduler, skipped to find the call site.
+func runtimeish(fn string) bool {
+	return strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "sync.") ||
+		strings.HasPrefix(fn, "internal/") || strings.HasPrefix(fn, "time.")
+}
+
+// systemFunc reports whether a goroutine whose outermost (or entry) frame
+// is fn belongs to the runtime or the tracer.
+func systemFunc(fn string) bool {
+	if fn == "runtime.main" {
+		return false
+	}
+	return strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "runtime/")
+}
+
+func (c *converter) goroutine(id trace.GoID) *gstate {
+	g := c.gs[id]
+	if g == nil {
+		g = &gstate{id: id}
+		c.gs[id] = g
+	}
+	return g
+}
+
+// learn decides whether g is a system goroutine from a stack it showed.
+func (c *converter) learn(g *gstate, f frame) {
+	if g.known || f.op == opNone {
+		return
+	}
+	g.known, g.sys = true, f.sys
+	if !g.sys {
+		c.rep.Goroutines++
+	}
+}
+
+func (c *converter) user(g *gstate) bool { return g != nil && (c.opts.System || !g.sys) }
+
+func (c *converter) emit(e *tracer.Event) error {
+	c.seq++
+	e.Seq = c.seq
+	c.rep.Events++
+	if err := c.emitFn(e); err != nil {
+		return fmt.Errorf("write imported event: %w", err)
+	}
+	return nil
+}
+
+func (c *converter) reset(kind tracer.Kind, g trace.GoID, t tracer.Time) *tracer.Event {
+	c.ev = tracer.Event{Kind: kind, G: tracer.GoID(g), T: t}
+	return &c.ev
+}
+
+func (c *converter) transition(ev *trace.Event, st *trace.StateTransition, t tracer.Time) error {
+	id := st.Resource.Goroutine()
+	from, to := st.Goroutine()
+	switch {
+	case from == trace.GoNotExist && to != trace.GoNotExist:
+		return c.created(ev, st, id, t)
+	case from == trace.GoUndetermined:
+		g := c.goroutine(id)
+		f := c.frameOf(st.Stack)
+		c.learn(g, f)
+		if to == trace.GoWaiting && !g.waiting {
+			g.waiting, g.wait, g.since, g.reason = true, f, t, ""
+		}
+	case to == trace.GoWaiting:
+		return c.blocked(ev, st, id, t)
+	case from == trace.GoWaiting:
+		return c.woken(ev, id, t)
+	case to == trace.GoNotExist:
+		g := c.gs[id]
+		delete(c.gs, id)
+		if g != nil && !g.known {
+			c.learn(g, frame{op: opOther})
+		}
+		if c.user(g) && c.inWindow(t) {
+			return c.emit(c.reset(tracer.KindEnd, id, t))
+		}
+	}
+	return nil
+}
+
+func (c *converter) created(ev *trace.Event, st *trace.StateTransition, id trace.GoID, t tracer.Time) error {
+	g := &gstate{id: id}
+	c.gs[id] = g
+	for fr := range st.Stack.Frames() {
+		g.name = fr.Func // the outermost frame is the entry function
+	}
+	creator := c.gs[ev.Goroutine()]
+	switch {
+	case g.name != "":
+		c.learn(g, frame{op: opOther, sys: systemFunc(g.name)})
+	case creator != nil && creator.known:
+		c.learn(g, frame{op: opOther, sys: creator.sys})
+	}
+	if to := func() trace.GoState { _, to := st.Goroutine(); return to }(); to == trace.GoWaiting {
+		g.waiting, g.since = true, t
+	}
+	if !c.user(g) || !c.user(creator) || ev.Goroutine() == trace.NoGoroutine || !c.inWindow(t) {
+		return nil
+	}
+	e := c.reset(tracer.KindGo, ev.Goroutine(), t)
+	e.Child, e.Name, e.At = tracer.GoID(id), shortName(g.name), c.frameOf(ev.Stack()).at
+	return c.emit(e)
+}
+
+// shortName drops the import path of a function name: main.worker, not
+// example.com/x/main.worker.
+func shortName(fn string) string {
+	if i := strings.LastIndexByte(fn, '/'); i >= 0 {
+		return fn[i+1:]
+	}
+	return fn
+}
+
+// waitOp maps the runtime's wait reasons to what the goroutine waits for.
+func waitOp(reason string) op {
+	switch reason {
+	case "chan send":
+		return opSend
+	case "chan receive":
+		return opRecv
+	case "select":
+		return opSelect
+	}
+	if strings.HasPrefix(reason, "sync") {
+		return opSync
+	}
+	return opOther
+}
+
+func (c *converter) blocked(ev *trace.Event, st *trace.StateTransition, id trace.GoID, t tracer.Time) error {
+	g := c.goroutine(id)
+	s := st.Stack
+	if s == trace.NoStack {
+		s = ev.Stack()
+	}
+	f := c.frameOf(s)
+	c.learn(g, f)
+	g.waiting, g.reason, g.wait, g.since, g.ch = true, st.Reason, f, t, 0
+	o := waitOp(st.Reason)
+	if (o == opSend || o == opRecv || o == opSelect) && f.at != "" {
+		c.meet(f.at, "", id)
+	}
+	if (o != opSend && o != opRecv) || !c.user(g) || !c.inWindow(t) || f.at == "" {
+		return nil
+	}
+	grp, err := c.group(o, f, id, t)
+	if err != nil {
+		return err
+	}
+	g.ch = grp.Ch
+	e := c.reset(tracer.KindBlock, id, t)
+	e.On, e.Ch, e.At = tracer.OnSend, grp.Ch, f.at
+	if o == opRecv {
+		e.On = tracer.OnRecv
+	}
+	return c.emit(e)
+}
+
+// group returns the channel group of a wait at f, writing its chan event
+// (by goroutine g) the first time.
+func (c *converter) group(o op, f frame, g trace.GoID, t tracer.Time) (*Group, error) {
+	name := [...]string{opSend: "send", opRecv: "recv", opSelect: "select"}[o]
+	key := name + " " + f.at
+	grp := c.groups[key]
+	if grp != nil && grp.Ch != 0 {
+		return grp, nil
+	}
+	c.nextCh++
+	if grp == nil {
+		grp = &Group{Op: name, At: f.at, Name: "chan " + name + " at " + f.site}
+		c.groups[key] = grp
+		c.rep.Groups = append(c.rep.Groups, grp)
+	}
+	grp.Ch = c.nextCh
+	grp.gen++
+	e := c.reset(tracer.KindChan, g, t)
+	e.Ch, e.Name, e.At = grp.Ch, grp.Name, f.at
+	if grp.gen > 1 {
+		e.Name = fmt.Sprintf("%s #%d (after a close)", grp.Name, grp.gen)
+	}
+	return grp, c.emit(e)
+}
+
+// meet links call sites a and b, and remembers g at a.
+func (c *converter) meet(a, b string, g trace.GoID) {
+	si := c.sites[a]
+	if si == nil {
+		si = &siteInfo{peers: map[string]struct{}{}}
+		c.sites[a] = si
+	}
+	if b != "" {
+		si.peers[b] = struct{}{}
+	}
+	if g != trace.NoGoroutine && !containsG(si.gs, g) {
+		if len(si.gs) >= maxSiteGoroutines {
+			copy(si.gs, si.gs[1:])
+			si.gs = si.gs[:len(si.gs)-1]
+		}
+		si.gs = append(si.gs, g)
+	}
+}
+
+func containsG(gs []trace.GoID, g trace.GoID) bool {
+	for _, x := range gs {
+		if x == g {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *converter) woken(ev *trace.Event, id trace.GoID, t tracer.Time) error {
+	g := c.goroutine(id)
+	if !g.waiting {
+		return nil
+	}
+	g.waiting = false
+	ch := g.ch
+	g.ch = 0
+	blockedOp := waitOp(g.reason)
+	wakerID := ev.Goroutine()
+	waker := c.gs[wakerID]
+	var wf frame
+	if wakerID == trace.NoGoroutine || waker == nil {
+		wf = frame{op: opNone}
+	} else {
+		wf = c.frameOf(ev.Stack())
+		c.learn(waker, wf)
+	}
+	if blockedOp == opSync {
+		c.rep.SyncWakes++
+		return nil
+	}
+	if blockedOp != opSend && blockedOp != opRecv && blockedOp != opSelect {
+		return nil
+	}
+	if wf.op == opNone {
+		if blockedOp == opSelect {
+			c.rep.TimerWakes++
+		} else {
+			c.rep.Unattributed++
+		}
+		return nil
+	}
+	// Who sent, who received, how sure.
+	var conf Confidence
+	senderIsWaker := true
+	switch blockedOp {
+	case opRecv:
+		switch wf.op {
+		case opSend, opSelect:
+			conf = ConfExact
+		case opOther:
+			return c.closed(g, waker, ch, wf, t)
+		}
+	case opSend:
+		switch wf.op {
+		case opRecv, opSelect:
+			conf, senderIsWaker = ConfSlot, false
+		}
+	case opSelect:
+		switch wf.op {
+		case opSend:
+			conf = ConfExact
+		case opRecv:
+			conf, senderIsWaker = ConfSlot, false
+		case opSelect:
+			conf = ConfAmbiguous
+		case opOther:
+			c.rep.Closes++
+			return nil
+		}
+	}
+	if conf == ConfBad {
+		c.rep.Unattributed++
+		return nil
+	}
+	if g.wait.at != "" && wf.at != "" {
+		c.meet(g.wait.at, wf.at, id)
+		c.meet(wf.at, g.wait.at, wakerID)
+	}
+	c.rep.Handoffs[conf]++
+	if !c.user(g) || !c.user(waker) || !c.inWindow(t) || g.wait.at == "" {
+		return nil
+	}
+	grp, err := c.group(blockedOp, g.wait, id, t)
+	if err != nil {
+		return err
+	}
+	if ch == 0 {
+		ch = grp.Ch
+	}
+	grp.Count[conf]++
+	sender, receiver := wakerID, id
+	sendAt, recvAt := wf.at, g.wait.at
+	sendSite, recvSite := wf.site, g.wait.site
+	if !senderIsWaker {
+		sender, receiver = receiver, sender
+		sendAt, recvAt = recvAt, sendAt
+		sendSite, recvSite = recvSite, sendSite
+	}
+	c.nextV++
+	v := c.nextV
+	e := c.reset(tracer.KindMake, sender, t)
+	e.V, e.Label, e.At = v, conf.String()+": "+sendSite+" → "+recvSite, sendAt
+	if err := c.emit(e); err != nil {
+		return err
+	}
+	e = c.reset(tracer.KindSend, sender, t)
+	e.V, e.Ch, e.At = v, ch, sendAt
+	if err := c.emit(e); err != nil {
+		return err
+	}
+	e = c.reset(tracer.KindRecv, receiver, t)
+	e.V, e.Ch, e.At = v, ch, recvAt
+	return c.emit(e)
+}
+
+// closed writes a close by the waker and an empty receive by g, then
+// retires the group: a later wait at the same call site is on another
+// channel (or a reopened loop), never on a closed one.
+func (c *converter) closed(g, waker *gstate, ch tracer.ChanID, wf frame, t tracer.Time) error {
+	c.rep.Closes++
+	if !c.user(g) || !c.user(waker) || !c.inWindow(t) || g.wait.at == "" {
+		return nil
+	}
+	grp, err := c.group(opRecv, g.wait, g.id, t)
+	if err != nil {
+		return err
+	}
+	if ch == 0 {
+		ch = grp.Ch
+	}
+	// One close wakes every receiver parked on the channel: write it once.
+	if _, done := c.closedCh[ch]; !done {
+		c.closedCh[ch] = struct{}{}
+		e := c.reset(tracer.KindClose, waker.id, t)
+		e.Ch, e.At = ch, wf.at
+		if err := c.emit(e); err != nil {
+			return err
+		}
+	}
+	e := c.reset(tracer.KindRecv, g.id, t)
+	e.Ch, e.Close, e.At = ch, true, g.wait.at
+	if err := c.emit(e); err != nil {
+		return err
+	}
+	if grp.Ch == ch {
+		grp.Ch = 0
+	}
+	return nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}

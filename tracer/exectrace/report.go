@@ -1,0 +1,141 @@
+package exectrace
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/handoff-viz/handoff/tracer"
+	"golang.org/x/exp/trace"
+)
+
+// finish fills in the report: the goroutines still parked (leak
+// candidates), and wait-for cycles among them, written as deadlock
+// violations.
+func (c *converter) finish() {
+	c.rep.Start, c.rep.End = c.from, c.lastT
+	if c.to > 0 && c.stopped {
+		c.rep.End = c.to
+	}
+	parked := map[trace.GoID]*Blocked{}
+	for _, g := range c.gs {
+		if !g.waiting || !c.user(g) || !g.known {
+			continue
+		}
+		o := waitOp(g.reason)
+		if g.reason == "" {
+			o = g.wait.op // parked before the trace started: the stack says in what
+		}
+		if o != opSend && o != opRecv && o != opSelect && o != opSync && g.reason != "forever" {
+			continue
+		}
+		b := &Blocked{G: tracer.GoID(g.id), Name: shortName(g.name), Reason: g.reason, At: g.wait.at, Func: g.wait.fn, Since: g.since}
+		if b.Reason == "" {
+			b.Reason = [...]string{opSend: "chan send", opRecv: "chan receive", opSelect: "select", opSync: "sync", opOther: "unknown", opNone: "unknown"}[o]
+		}
+		if si := c.sites[g.wait.at]; si != nil && g.wait.at != "" {
+			for p := range si.peers {
+				for _, h := range c.sites[p].gs {
+					if h != g.id && !slices.Contains(b.Peers, tracer.GoID(h)) {
+						b.Peers = append(b.Peers, tracer.GoID(h))
+					}
+				}
+			}
+			slices.Sort(b.Peers)
+			b.PeersGone = len(b.Peers) > 0
+			for _, h := range b.Peers {
+				if c.gs[trace.GoID(h)] != nil {
+					b.PeersGone = false
+				}
+			}
+		}
+		parked[g.id] = b
+	}
+	for _, b := range parked {
+		c.rep.Blocked = append(c.rep.Blocked, *b)
+	}
+	slices.SortFunc(c.rep.Blocked, func(a, b Blocked) int { return cmp.Compare(a.G, b.G) })
+	c.rep.Cycles = cycles(c.rep.Blocked, func(g tracer.GoID) bool {
+		return parked[trace.GoID(g)] != nil
+	}, func(g tracer.GoID) bool { return c.gs[trace.GoID(g)] != nil })
+	for _, cy := range c.rep.Cycles {
+		e := c.reset(tracer.KindViolation, trace.GoID(cy[0]), c.rep.End)
+		e.Rule, e.Cycle = tracer.RuleDeadlock, cy
+		var parts []string
+		for _, g := range cy {
+			b := parked[trace.GoID(g)]
+			parts = append(parts, fmt.Sprintf("g%d in %s at %s", g, b.Reason, b.At))
+		}
+		e.Msg = "inferred from call sites: each waits on the next, and all are parked: " + strings.Join(parts, " → ")
+		if err := c.emit(e); err != nil {
+			return
+		}
+	}
+}
+
+// cycles finds the strongly connected sets of parked goroutines in the
+// wait-for graph (g waits for its peers) in which nobody has a peer that
+// is alive and not parked: nobody outside can wake them.
+func cycles(bs []Blocked, isParked, alive func(tracer.GoID) bool) [][]tracer.GoID {
+	peers := map[tracer.GoID][]tracer.GoID{}
+	for _, b := range bs {
+		peers[b.G] = b.Peers
+	}
+	// Tarjan's algorithm over the parked goroutines.
+	index := map[tracer.GoID]int{}
+	low := map[tracer.GoID]int{}
+	on := map[tracer.GoID]bool{}
+	var stack []tracer.GoID
+	var out [][]tracer.GoID
+	n := 0
+	var visit func(g tracer.GoID)
+	visit = func(g tracer.GoID) {
+		index[g], low[g] = n, n
+		n++
+		stack = append(stack, g)
+		on[g] = true
+		for _, h := range peers[g] {
+			if !isParked(h) {
+				continue
+			}
+			if _, seen := index[h]; !seen {
+				visit(h)
+				low[g] = min(low[g], low[h])
+			} else if on[h] {
+				low[g] = min(low[g], index[h])
+			}
+		}
+		if low[g] != index[g] {
+			return
+		}
+		var scc []tracer.GoID
+		for {
+			h := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			on[h] = false
+			scc = append(scc, h)
+			if h == g {
+				break
+			}
+		}
+		if len(scc) < 2 {
+			return
+		}
+		for _, h := range scc {
+			for _, p := range peers[h] {
+				if alive(p) && !isParked(p) {
+					return // someone running could still wake it
+				}
+			}
+		}
+		slices.Sort(scc)
+		out = append(out, scc)
+	}
+	for _, b := range bs {
+		if _, seen := index[b.G]; !seen {
+			visit(b.G)
+		}
+	}
+	return out
+}
