@@ -87,7 +87,7 @@ type Report struct {
 	TimerWakes   int // goroutines woken by the runtime (timers, network)
 	Unattributed int // channel waits that ended without a waker we could read
 	Groups       []*Group
-	Blocked      []Blocked      // leak candidates
+	Blocked      []Blocked       // leak candidates
 	Cycles       [][]tracer.GoID // wait-for cycles among Blocked
 }
 
@@ -185,9 +185,9 @@ type converter struct {
 	lastT   tracer.Time
 	stopped bool // reading stopped at the end of the window
 
-	seq    uint64
-	nextCh tracer.ChanID
-	nextV  tracer.ValueID
+	seq      uint64
+	nextCh   tracer.ChanID
+	nextV    tracer.ValueID
 	closedCh map[tracer.ChanID]struct{} // channels a close was written for
 
 	gs     map[trace.GoID]*gstate

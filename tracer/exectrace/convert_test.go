@@ -3,7 +3,6 @@ package exectrace
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"runtime/trace"
 	"strings"
 	"sync"
@@ -391,8 +390,5 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("got error %v, want one containing %q", err, tc.want)
 			}
 		})
-	}
-	if err := os.WriteFile("testdata/small.trace", good, 0o644); err != nil && !os.IsNotExist(err) {
-		t.Log(err)
 	}
 }

@@ -1,0 +1,310 @@
+package tracer
+
+import (
+	"fmt"
+	"iter"
+	"sync"
+	"sync/atomic"
+)
+
+// envelope is what a traced channel carries: the element and the id of the
+// send, which the receiver records so the merger can pair them.
+type envelope[T any] struct {
+	x   T
+	msg int64
+}
+
+// Chan is a traced channel of T. A send hands the element off: the channel
+// owns it until a receiver takes it. When T is a [*Value], the tracer checks
+// and moves its ownership; other elements become anonymous values of the
+// trace, one per send.
+//
+// Capacity 0 is unbuffered, more is bounded (a full channel blocks its
+// senders: backpressure), less than 0 is unbounded (sends never block; the
+// queue, and memory, grows instead).
+type Chan[T any] struct {
+	t       *Tracer
+	id      int64
+	name    string
+	cap     int
+	c       chan envelope[T]
+	q       *queue[T]
+	tracked bool
+	closed  atomic.Bool
+}
+
+// NewChan makes a channel named name, owned by no one, with the given
+// capacity.
+func NewChan[T any](g *G, name string, capacity int) *Chan[T] {
+	c := &Chan[T]{t: g.t, id: g.t.nextCh.Add(1), name: name, cap: capacity}
+	if capacity < 0 {
+		c.cap = -1
+		c.q = &queue[T]{ready: make(chan struct{}, 1)}
+	} else {
+		c.c = make(chan envelope[T], capacity)
+	}
+	var zero T
+	if m, ok := any(zero).(Movable); ok {
+		c.tracked = m != nil
+	}
+	g.add(rec{tick: cputicks(), kind: KindChan, a: c.id, b: int64(c.cap), pc: g.site(), x: &recExtra{name: name}})
+	return c
+}
+
+// Name returns the channel's name.
+func (c *Chan[T]) Name() string { return c.name }
+
+// Cap returns the capacity given to [NewChan] (-1 for unbounded).
+func (c *Chan[T]) Cap() int { return c.cap }
+
+// Len returns how many elements wait in the channel.
+func (c *Chan[T]) Len() int {
+	if c.q != nil {
+		return c.q.len()
+	}
+	return len(c.c)
+}
+
+// value returns the trace's id for x and its ownership state when x is a
+// traced value.
+func (c *Chan[T]) value(x T, msg int64) (int64, *valueState) {
+	if c.tracked {
+		if v, r := any(x).(Movable).movable(); r == nil && v != nil {
+			return v.id, v
+		}
+	}
+	return -msg, nil
+}
+
+// Send sends x as g. It blocks while the channel is full (or, unbuffered,
+// until a receiver takes x); the trace shows g blocked meanwhile. A send on
+// a closed channel is reported as send-on-closed and does nothing: it does
+// not panic as a plain Go send would.
+func (c *Chan[T]) Send(g *G, x T) {
+	pc := g.site()
+	msg := g.nextMsg()
+	vid, vs := c.value(x, msg)
+	if c.closed.Load() {
+		c.sendOnClosed(g, pc, vid)
+		return
+	}
+	if vs != nil {
+		vs.handOff(g, pc, -c.id, handSend)
+	}
+	env := envelope[T]{x: x, msg: msg}
+	tick := cputicks()
+	if c.q != nil {
+		if !c.q.push(env) {
+			c.sendOnClosed(g, pc, vid)
+			return
+		}
+	} else if sent, closed := c.trySend(env); closed {
+		c.sendOnClosed(g, pc, vid)
+		return
+	} else if !sent {
+		g.block(pc, onSend, c.id, c.name)
+		sent, closed := c.sendWait(g, env)
+		g.unblock()
+		if closed {
+			c.sendOnClosed(g, pc, vid)
+			return
+		}
+		if !sent {
+			g.abortNow()
+		}
+		tick = cputicks()
+	}
+	g.add(rec{tick: tick, kind: KindSend, a: c.id, b: vid, c: msg, pc: pc})
+}
+
+func (c *Chan[T]) sendOnClosed(g *G, pc uintptr, vid int64) {
+	g.violation(pc, RuleSendOnClosed, vid, c.id, 0, fmt.Sprintf(
+		"g%d sends on channel %q after it was closed: Go would panic; the value was not sent", g.id, c.name))
+}
+
+// trySend sends without blocking; a send on a channel closed meanwhile is
+// caught.
+func (c *Chan[T]) trySend(env envelope[T]) (sent, closed bool) {
+	defer func() {
+		if recover() != nil {
+			closed = true
+		}
+	}()
+	select {
+	case c.c <- env:
+		return true, false
+	default:
+		return false, false
+	}
+}
+
+// sendWait sends, blocking until a receiver makes room or the tracer stops
+// the run (sent and closed both false).
+func (c *Chan[T]) sendWait(g *G, env envelope[T]) (sent, closed bool) {
+	defer func() {
+		if recover() != nil {
+			closed = true
+		}
+	}()
+	select {
+	case c.c <- env:
+		return true, false
+	case <-g.t.abort:
+		return false, false
+	}
+}
+
+// Recv receives as g, blocking while the channel is empty. ok is false when
+// the channel is closed and empty.
+func (c *Chan[T]) Recv(g *G) (x T, ok bool) { return c.recv(g, g.site()) }
+
+func (c *Chan[T]) recv(g *G, pc uintptr) (T, bool) {
+	tick := cputicks()
+	var env envelope[T]
+	var ok bool
+	if c.q != nil {
+		env, ok, tick = c.q.pop(g, pc, c)
+	} else {
+		select {
+		case env, ok = <-c.c:
+		default:
+			g.block(pc, onRecv, c.id, c.name)
+			select {
+			case env, ok = <-c.c:
+			case <-g.t.abort:
+				g.abortNow()
+			}
+			g.unblock()
+			tick = cputicks()
+		}
+	}
+	if !ok {
+		g.add(rec{tick: tick, kind: KindRecv, flags: flagClosed, a: c.id, pc: pc})
+		var zero T
+		return zero, false
+	}
+	vid, vs := c.value(env.x, env.msg)
+	if vs != nil {
+		vs.owner.Store(int64(g.id))
+	}
+	g.add(rec{tick: tick, kind: KindRecv, a: c.id, b: vid, c: env.msg, pc: pc})
+	return env.x, true
+}
+
+// All returns an iterator over what g receives until the channel is closed
+// and empty: Rust's `for job in rx`.
+func (c *Chan[T]) All(g *G) iter.Seq[T] {
+	pc := g.site()
+	return func(yield func(T) bool) {
+		for {
+			x, ok := c.recv(g, pc)
+			if !ok || !yield(x) {
+				return
+			}
+		}
+	}
+}
+
+// Close closes the channel as g. Receivers get what is left, then ok ==
+// false. Closing twice is reported as close-of-closed, not a panic.
+func (c *Chan[T]) Close(g *G) {
+	pc := g.site()
+	if c.closed.Swap(true) {
+		g.violation(pc, RuleCloseClosed, 0, c.id, 0, fmt.Sprintf("g%d closes channel %q, which is already closed: Go would panic", g.id, c.name))
+		return
+	}
+	g.add(rec{tick: cputicks(), kind: KindClose, a: c.id, pc: pc})
+	if c.q != nil {
+		c.q.close()
+	} else {
+		close(c.c)
+	}
+}
+
+// queue is the buffer of an unbounded channel.
+type queue[T any] struct {
+	mu     sync.Mutex
+	items  []envelope[T]
+	head   int
+	closed bool
+	ready  chan struct{} // a receiver may find something
+}
+
+func (q *queue[T]) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.items) - q.head
+}
+
+func (q *queue[T]) push(env envelope[T]) bool {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return false
+	}
+	q.items = append(q.items, env)
+	q.mu.Unlock()
+	q.signal()
+	return true
+}
+
+func (q *queue[T]) signal() {
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+}
+
+func (q *queue[T]) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	q.signal()
+}
+
+// pop takes the head, blocking while the queue is empty and open.
+func (q *queue[T]) pop(g *G, pc uintptr, c *Chan[T]) (env envelope[T], ok bool, tick int64) {
+	tick = cputicks()
+	blocked := false
+	for {
+		q.mu.Lock()
+		if q.head < len(q.items) {
+			env = q.items[q.head]
+			q.items[q.head] = envelope[T]{}
+			q.head++
+			if q.head == len(q.items) {
+				q.items, q.head = q.items[:0], 0
+			}
+			more := q.head < len(q.items) || q.closed
+			q.mu.Unlock()
+			if more {
+				q.signal() // let another waiting receiver look
+			}
+			ok = true
+		} else {
+			closed := q.closed
+			q.mu.Unlock()
+			if closed {
+				q.signal()
+			}
+			ok = false
+			if !closed {
+				if !blocked {
+					g.block(pc, onRecv, c.id, c.name)
+					blocked = true
+				}
+				select {
+				case <-q.ready:
+				case <-g.t.abort:
+					g.abortNow()
+				}
+				continue
+			}
+		}
+		if blocked {
+			g.unblock()
+			tick = cputicks()
+		}
+		return env, ok, tick
+	}
+}

@@ -1,0 +1,620 @@
+package tracer
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// rec is one recorded event as a goroutine buffers it: fixed size, no
+// pointers on the hot path but x, which only rare events fill. What a, b and
+// c hold depends on kind (see the record helpers).
+type rec struct {
+	tick  int64
+	kind  Kind
+	flags uint8
+	a     int64
+	b     int64
+	c     int64
+	pc    uintptr
+	x     *recExtra
+}
+
+// Flags of a rec.
+const (
+	flagMut    = 1 << iota // borrow: mutable; use: write
+	flagClosed             // recv: channel closed and empty
+	flagAbort              // end: stopped by the tracer
+)
+
+// Block reasons, kept in a rec's flags for KindBlock.
+const (
+	onSend uint8 = iota + 1
+	onRecv
+	onLock
+	onJoin
+)
+
+var onNames = [...]string{onSend: OnSend, onRecv: OnRecv, onLock: OnLock, onJoin: OnJoin}
+
+// recExtra holds the variable-length parts of rare events.
+type recExtra struct {
+	name, label, rule, msg, panic string
+	vs, refs                      []int64
+	cycle                         []GoID
+	g                             GoID // tracer-level records: the goroutine the event is about
+}
+
+// chunkSize is how many records a goroutine buffers before it hands them to
+// the tracer.
+const chunkSize = 4096
+
+// Option configures a [Tracer].
+type Option func(*options)
+
+type options struct {
+	sink            Sink
+	live            bool
+	liveEvery       time.Duration
+	callSites       bool
+	discard         bool
+	deadlockTimeout time.Duration
+	source          string
+}
+
+// WithSink sends the run's events to s.
+func WithSink(s Sink) Option { return func(o *options) { o.sink = s } }
+
+// WithLive makes the tracer emit events to its sink while the program runs,
+// every interval (10ms when interval is 0), instead of all at the end. Every
+// event is handed over as soon as it is recorded, which costs a lock per
+// event: meant for paced programs that people watch.
+func WithLive(interval time.Duration) Option {
+	return func(o *options) {
+		o.live = true
+		if interval <= 0 {
+			interval = 10 * time.Millisecond
+		}
+		o.liveEvery = interval
+	}
+}
+
+// WithCallSites records the file:line of the code that did each operation
+// (on by default; about 150 ns an event).
+func WithCallSites(on bool) Option { return func(o *options) { o.callSites = on } }
+
+// WithDeadlockTimeout sets how long every traced goroutine must stay blocked,
+// with no progress, before the tracer reports a deadlock and stops them
+// (250ms by default; 0 or less turns detection off).
+func WithDeadlockTimeout(d time.Duration) Option {
+	return func(o *options) { o.deadlockTimeout = d }
+}
+
+// WithSource names the trace's source in its header.
+func WithSource(name string) Option { return func(o *options) { o.source = name } }
+
+// withDiscard drops records as soon as they are flushed: for benchmarks of
+// the record path.
+func withDiscard() Option { return func(o *options) { o.discard = true } }
+
+// Tracer records one run of a traced program. Create one with [New] or use
+// [Run]. All its methods are safe for concurrent use.
+type Tracer struct {
+	opts  options
+	tick0 int64
+	mono0 time.Time
+
+	nextG, nextCh, nextV, nextMu, nextScope, nextRef atomic.Int64
+
+	live     atomic.Int64 // goroutines started and not ended
+	blocked  atomic.Int64 // of those, blocked in a traced operation
+	progress atomic.Uint64
+
+	abort     chan struct{}
+	abortOnce sync.Once
+	stop      chan struct{}
+	monitor   sync.WaitGroup
+
+	mu       sync.Mutex // guards what follows
+	gs       map[GoID]*G
+	merger   *merger
+	closed   bool
+	sinkErr  error
+	lastTick int64 // of the tracer's own records
+	memory   *MemorySink
+}
+
+// New starts a tracer. Close it to flush its events.
+func New(opts ...Option) *Tracer {
+	o := options{callSites: true, deadlockTimeout: 250 * time.Millisecond}
+	for _, f := range opts {
+		f(&o)
+	}
+	t := &Tracer{
+		opts:  o,
+		tick0: cputicks(),
+		mono0: time.Now(),
+		abort: make(chan struct{}),
+		stop:  make(chan struct{}),
+		gs:    map[GoID]*G{},
+	}
+	t.merger = newMerger(t)
+	t.monitor.Add(1)
+	go t.watch()
+	return t
+}
+
+// Header returns the header for this tracer's trace file.
+func (t *Tracer) Header() Header {
+	return Header{Format: FormatName, Version: FormatVersion, Source: t.opts.source, Clock: clockName}
+}
+
+// Main returns the G for the calling goroutine, which becomes a traced
+// goroutine named name. Call it once per goroutine that is not started by
+// [G.Go]; the first one has GoID 1.
+func (t *Tracer) Main(name string) *G {
+	g := t.newG(name)
+	t.mu.Lock()
+	t.merger.root(g.id)
+	t.mu.Unlock()
+	t.live.Add(1)
+	return g
+}
+
+func (t *Tracer) newG(name string) *G {
+	g := &G{t: t, id: GoID(t.nextG.Add(1)), name: name, done: make(chan struct{})}
+	if !t.opts.discard {
+		g.buf = make([]rec, 0, t.chunkCap())
+	}
+	t.mu.Lock()
+	t.gs[g.id] = g
+	t.mu.Unlock()
+	return g
+}
+
+func (t *Tracer) chunkCap() int {
+	if t.opts.live {
+		return 64
+	}
+	return chunkSize
+}
+
+// ErrDeadlock is returned by [Run] when the tracer found a deadlock and
+// stopped the run.
+var ErrDeadlock = errors.New("deadlock: every traced goroutine was blocked")
+
+// abortSignal is the panic value that unwinds a goroutine the tracer stops.
+type abortSignal struct{}
+
+func (t *Tracer) aborted() bool {
+	select {
+	case <-t.abort:
+		return true
+	default:
+		return false
+	}
+}
+
+// watch runs in the background: it emits live events and looks for
+// deadlocks.
+func (t *Tracer) watch() {
+	defer t.monitor.Done()
+	every := 10 * time.Millisecond
+	if t.opts.live {
+		every = t.opts.liveEvery
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var since time.Time
+	var lastProgress uint64
+	for {
+		select {
+		case <-t.stop:
+			return
+		case <-tick.C:
+		}
+		if t.opts.live {
+			t.mu.Lock()
+			t.emitLocked(false)
+			t.mu.Unlock()
+		}
+		if t.opts.deadlockTimeout <= 0 || t.aborted() {
+			continue
+		}
+		live, blocked, progress := t.live.Load(), t.blocked.Load(), t.progress.Load()
+		if live == 0 || blocked < live || progress != lastProgress {
+			since, lastProgress = time.Time{}, progress
+			continue
+		}
+		if since.IsZero() {
+			since = time.Now()
+			continue
+		}
+		if time.Since(since) >= t.opts.deadlockTimeout {
+			t.reportDeadlock()
+		}
+	}
+}
+
+// tracerRecord adds a record of the tracer's own (a deadlock, a leak).
+func (t *Tracer) tracerRecord(r rec) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return
+	}
+	if r.tick <= t.lastTick {
+		r.tick = t.lastTick + 1
+	}
+	t.lastTick = r.tick
+	t.merger.ingest(0, []rec{r})
+}
+
+// reportDeadlock records the wait-for cycle and stops every blocked
+// goroutine.
+func (t *Tracer) reportDeadlock() {
+	t.mu.Lock()
+	var waiting []*G
+	for _, g := range t.gs {
+		if g.waitKind.Load() != 0 {
+			waiting = append(waiting, g)
+		}
+	}
+	t.mu.Unlock()
+	cycle, msg := waitForCycle(waiting)
+	var first GoID
+	if len(cycle) > 0 {
+		first = cycle[0]
+	}
+	t.tracerRecord(rec{tick: cputicks(), kind: KindViolation, x: &recExtra{rule: RuleDeadlock, msg: msg, cycle: cycle, g: first}})
+	t.stopAll()
+}
+
+func (t *Tracer) stopAll() {
+	t.abortOnce.Do(func() { close(t.abort) })
+}
+
+// flush hands g's buffered records to the merger.
+func (t *Tracer) flush(g *G) {
+	if t.opts.discard {
+		g.buf = g.buf[:0]
+		return
+	}
+	t.mu.Lock()
+	if !t.closed {
+		t.merger.ingest(g.id, g.buf)
+	}
+	t.mu.Unlock()
+	g.buf = g.buf[:0] // the merger copies what it ingests
+}
+
+// emitLocked merges what it can and hands it to the sinks. With final, it
+// also forces out whatever is left. t.mu is held.
+func (t *Tracer) emitLocked(final bool) {
+	evs := t.merger.run(final)
+	if len(evs) == 0 {
+		return
+	}
+	if t.memory != nil {
+		t.memory.Emit(evs)
+	}
+	if t.opts.sink != nil && t.sinkErr == nil {
+		t.sinkErr = t.opts.sink.Emit(evs)
+	}
+}
+
+// Close ends the trace: it waits a moment for traced goroutines still
+// running, stops those still blocked (each gets an end event with aborted
+// set), reports goroutines never joined, merges every record and closes the
+// sink. It returns the sink's first error.
+func (t *Tracer) Close() error {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return errors.New("tracer: close: already closed")
+	}
+	t.mu.Unlock()
+	t.settle()
+	t.mu.Lock()
+	var gs []*G
+	for _, g := range t.gs {
+		gs = append(gs, g)
+	}
+	t.mu.Unlock()
+	sortGs(gs)
+	for _, g := range gs {
+		select {
+		case <-g.done:
+		default:
+			// Still running untraced code: its buffer cannot be read safely.
+			t.tracerRecord(rec{tick: cputicks(), kind: KindViolation, c: int64(g.id), x: &recExtra{g: g.id, rule: RuleLeakedGoroutine,
+				msg: fmt.Sprintf("goroutine g%d %q was still running when the trace ended; its last events are lost", g.id, g.name)}})
+			continue
+		}
+		if !g.joined.Load() && g.id != 1 && g.parent != nil {
+			how := "ended but was never joined"
+			if g.abortedEnd {
+				how = "was still blocked when the trace ended, and was never joined"
+			}
+			t.tracerRecord(rec{tick: cputicks(), kind: KindViolation, c: int64(g.id), x: &recExtra{g: g.id, rule: RuleLeakedGoroutine,
+				msg: fmt.Sprintf("goroutine g%d %q %s", g.id, g.name, how)}})
+		}
+	}
+	close(t.stop)
+	t.monitor.Wait()
+	t.mu.Lock()
+	t.emitLocked(true)
+	t.closed = true
+	err := t.sinkErr
+	t.mu.Unlock()
+	if t.opts.sink != nil {
+		if cerr := t.opts.sink.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// settle waits for traced goroutines other than those started by Main to
+// end, stopping them when they all are blocked, for at most a second.
+func (t *Tracer) settle() {
+	deadline := time.Now().Add(time.Second)
+	for t.live.Load() > 0 && time.Now().Before(deadline) {
+		if t.live.Load() == t.blocked.Load() {
+			t.stopAll()
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// Forced reports how many events the merger had to place against the rules
+// of causality (0 unless the recording raced in ways it cannot order).
+func (t *Tracer) Forced() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.merger.forced
+}
+
+// Result is what [Run] returns.
+type Result struct {
+	Header Header
+	Events []Event
+}
+
+// Run traces fn as goroutine 1, "main", then closes the tracer and returns
+// every event. When fn returns, other traced goroutines get a moment to
+// finish; after a deadlock Run returns the events with [ErrDeadlock].
+func Run(fn func(g *G), opts ...Option) (*Result, error) {
+	t := New(opts...)
+	t.memory = &MemorySink{}
+	g := t.Main("main")
+	g.runBody(fn)
+	err := t.Close()
+	res := &Result{Header: t.Header(), Events: t.memory.Events()}
+	if err != nil {
+		return res, err
+	}
+	if g.panicked {
+		return res, fmt.Errorf("main goroutine panicked: %v", g.panicValue)
+	}
+	for i := range res.Events {
+		if res.Events[i].Kind == KindViolation && res.Events[i].Rule == RuleDeadlock {
+			return res, ErrDeadlock
+		}
+	}
+	return res, nil
+}
+
+// G is a traced goroutine. Use a G only from the goroutine it stands for:
+// it buffers that goroutine's records without locks.
+type G struct {
+	t      *Tracer
+	id     GoID
+	name   string
+	parent *G
+	buf    []rec
+	msgs   int64
+	done   chan struct{}
+
+	panicked   bool
+	panicValue any
+	abortedEnd bool
+	joined     atomic.Bool
+
+	// What the goroutine waits on while blocked, for deadlock reports.
+	waitKind atomic.Uint32
+	waitObj  atomic.Int64
+	waitName atomic.Pointer[string]
+	waitMu   atomic.Pointer[Mutex]
+}
+
+// ID returns the goroutine's id in the trace.
+func (g *G) ID() GoID { return g.id }
+
+// Name returns the goroutine's name.
+func (g *G) Name() string { return g.name }
+
+// site returns the program counter of the caller of the public method that
+// called it, when call sites are on.
+func (g *G) site() uintptr {
+	if !g.t.opts.callSites {
+		return 0
+	}
+	var pcs [1]uintptr
+	runtime.Callers(3, pcs[:])
+	return pcs[0]
+}
+
+// add appends a record to g's buffer.
+func (g *G) add(r rec) {
+	if g.t.opts.discard {
+		return
+	}
+	g.buf = append(g.buf, r)
+	if g.t.opts.live || len(g.buf) == cap(g.buf) {
+		g.t.flush(g)
+	}
+}
+
+func (g *G) nextMsg() int64 {
+	g.msgs++
+	return int64(g.id)<<32 | g.msgs
+}
+
+// violation records a broken rule at once.
+func (g *G) violation(pc uintptr, rule string, v, ch int64, child GoID, msg string) {
+	g.add(rec{tick: cputicks(), kind: KindViolation, a: v, b: ch, c: int64(child), pc: pc, x: &recExtra{rule: rule, msg: msg}})
+}
+
+// block records that g starts waiting on something and counts it for
+// deadlock detection.
+func (g *G) block(pc uintptr, on uint8, obj int64, name string) {
+	g.add(rec{tick: cputicks(), kind: KindBlock, flags: on, a: obj, pc: pc})
+	g.waitObj.Store(obj)
+	g.waitName.Store(&name)
+	g.waitKind.Store(uint32(on))
+	g.t.blocked.Add(1)
+}
+
+// unblock undoes block once the operation went through.
+func (g *G) unblock() {
+	g.waitKind.Store(0)
+	g.t.blocked.Add(-1)
+	g.t.progress.Add(1)
+}
+
+// abortNow unwinds g after the tracer stopped the run.
+func (g *G) abortNow() {
+	g.unblock()
+	panic(abortSignal{})
+}
+
+// runBody runs fn as g's body and records its end.
+func (g *G) runBody(fn func(*G)) {
+	defer g.finish()
+	fn(g)
+}
+
+func (g *G) finish() {
+	r := recover()
+	end := rec{tick: cputicks(), kind: KindEnd}
+	switch r.(type) {
+	case nil:
+	case abortSignal:
+		g.abortedEnd = true
+		end.flags = flagAbort
+	default:
+		g.panicked, g.panicValue = true, r
+		end.x = &recExtra{panic: fmt.Sprint(r)}
+	}
+	g.add(end)
+	if !g.t.opts.live {
+		g.t.flush(g)
+	}
+	g.t.live.Add(-1)
+	close(g.done)
+}
+
+// Movable is what [G.Go] and [Scope.Go] accept: a [*Value] moved into the
+// new goroutine, or a [*Ref] lent to it.
+type Movable interface {
+	movable() (v *valueState, ref *refState)
+}
+
+// Handle is a spawned goroutine, to join.
+type Handle struct {
+	child *G
+}
+
+// G returns the spawned goroutine.
+func (h *Handle) G() *G { return h.child }
+
+// PanicError is the error [Handle.Join] returns when the joined goroutine
+// panicked: the chapter's "join surfaces a panic as a Result".
+type PanicError struct {
+	Goroutine string
+	Value     any
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("goroutine %q panicked: %v", e.Goroutine, e.Value)
+}
+
+// Go starts fn in a new traced goroutine named name, moving the given
+// values into it: from now on the child owns them and g must not use them
+// (doing so is reported as use-after-move). Lending a [*Ref] to an unscoped
+// goroutine is reported as borrow-escapes: use [G.Scope] to lend.
+func (g *G) Go(name string, fn func(*G), moved ...Movable) *Handle {
+	return g.spawn(g.site(), name, 0, fn, moved)
+}
+
+func (g *G) spawn(pc uintptr, name string, scope ScopeID, fn func(*G), moved []Movable) *Handle {
+	child := g.t.newG(name)
+	child.parent = g
+	x := &recExtra{name: name}
+	var lentAfterEnd []*refState
+	for _, m := range moved {
+		v, ref := m.movable()
+		if ref == nil {
+			x.vs = append(x.vs, v.id)
+			continue
+		}
+		x.refs = append(x.refs, ref.id)
+		if scope == 0 {
+			g.violation(pc, RuleBorrowEscapes, ref.value.id, 0, child.id, fmt.Sprintf(
+				"g%d lends a borrow of %s to unscoped goroutine %q, which may outlive it: spawn needs owned data (move it, or use a scope)",
+				g.id, ref.value.describe(), name))
+			lentAfterEnd = append(lentAfterEnd, ref)
+		}
+	}
+	g.add(rec{tick: cputicks(), kind: KindGo, a: int64(child.id), b: int64(scope), pc: pc, x: x})
+	for _, m := range moved {
+		if v, ref := m.movable(); ref == nil {
+			v.handOff(g, pc, int64(child.id), handMove)
+		}
+	}
+	for _, r := range lentAfterEnd {
+		r.escaped.Store(true)
+	}
+	g.t.live.Add(1)
+	go child.runBody(fn)
+	return &Handle{child: child}
+}
+
+// Join waits for the goroutine to end. It returns a [*PanicError] when the
+// goroutine panicked; the panic never reaches g.
+func (h *Handle) Join(g *G) error {
+	pc := g.site()
+	c := h.child
+	select {
+	case <-c.done:
+	default:
+		g.block(pc, onJoin, int64(c.id), c.name)
+		select {
+		case <-c.done:
+		case <-g.t.abort:
+			g.abortNow()
+		}
+		g.unblock()
+	}
+	c.joined.Store(true)
+	r := rec{tick: cputicks(), kind: KindJoin, a: int64(c.id), pc: pc}
+	var err error
+	if c.panicked {
+		err = &PanicError{Goroutine: c.name, Value: c.panicValue}
+		r.x = &recExtra{panic: fmt.Sprint(c.panicValue)}
+	}
+	g.add(r)
+	return err
+}
+
+func sortGs(gs []*G) {
+	for i := 1; i < len(gs); i++ {
+		for j := i; j > 0 && gs[j].id < gs[j-1].id; j-- {
+			gs[j], gs[j-1] = gs[j-1], gs[j]
+		}
+	}
+}
