@@ -113,6 +113,8 @@ type Tracer struct {
 	blocked  atomic.Int64 // of those, blocked in a traced operation
 	progress atomic.Uint64
 
+	deadlocked atomic.Bool
+
 	abort     chan struct{}
 	abortOnce sync.Once
 	stop      chan struct{}
@@ -264,6 +266,7 @@ func (t *Tracer) reportDeadlock() {
 		}
 	}
 	t.mu.Unlock()
+	t.deadlocked.Store(true)
 	cycle, msg := waitForCycle(waiting)
 	var first GoID
 	if len(cycle) > 0 {
@@ -334,7 +337,10 @@ func (t *Tracer) Close() error {
 				msg: fmt.Sprintf("goroutine g%d %q was still running when the trace ended; its last events are lost", g.id, g.name)}})
 			continue
 		}
-		if !g.joined.Load() && g.id != 1 && g.parent != nil {
+		if g.abortedEnd && t.deadlocked.Load() {
+			continue // stopped by the tracer: the deadlock report explains it
+		}
+		if !g.joined.Load() && g.parent != nil {
 			how := "ended but was never joined"
 			if g.abortedEnd {
 				how = "was still blocked when the trace ended, and was never joined"

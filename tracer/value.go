@@ -259,6 +259,19 @@ func (r *Ref[T]) Update(g *G, fn func(*T)) {
 	fn(r.p)
 }
 
+// UpdateLocked changes the borrowed value in place while g holds mu: the
+// interior mutability of a Mutex shared by reference (Rust's
+// Arc<Mutex<T>>). Without holding mu it is reported as borrow-conflict.
+func (r *Ref[T]) UpdateLocked(g *G, mu *Mutex, fn func(*T)) {
+	pc := g.site()
+	if mu.holder.Load() != int64(g.id) {
+		g.violation(pc, RuleBorrowConflict, r.value.id, 0, 0, fmt.Sprintf(
+			"g%d writes %s through a shared borrow without holding lock %q", g.id, r.value.describe(), mu.name))
+	}
+	g.add(rec{tick: cputicks(), kind: KindUse, flags: flagMut, a: r.value.id, b: r.id, pc: pc})
+	fn(r.p)
+}
+
 // Release ends the borrow.
 func (r *Ref[T]) Release(g *G) { r.refState.release(g, g.site()) }
 

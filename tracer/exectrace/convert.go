@@ -151,6 +151,16 @@ type frame struct {
 	sys  bool   // the outermost frame is in the runtime
 }
 
+type groupKey struct {
+	op op
+	at string
+}
+
+type labelKey struct {
+	conf           Confidence
+	sendAt, recvAt string
+}
+
 // gstate is a live goroutine.
 type gstate struct {
 	id      trace.GoID
@@ -192,7 +202,8 @@ type converter struct {
 
 	gs     map[trace.GoID]*gstate
 	frames map[trace.Stack]frame // reset each generation: stacks are per generation
-	groups map[string]*Group     // by op + at
+	groups map[groupKey]*Group
+	labels map[labelKey]string
 	sites  map[string]*siteInfo
 	ev     tracer.Event
 }
@@ -217,7 +228,8 @@ func Convert(r io.Reader, opts Options, emit func(*tracer.Event) error) (*Report
 		to:     tracer.Time(opts.To),
 		gs:     map[trace.GoID]*gstate{},
 		frames: map[trace.Stack]frame{},
-		groups: map[string]*Group{},
+		groups: map[groupKey]*Group{},
+		labels: map[labelKey]string{},
 		sites:  map[string]*siteInfo{},
 
 		closedCh: map[tracer.ChanID]struct{}{},
@@ -491,14 +503,14 @@ func (c *converter) blocked(ev *trace.Event, st *trace.StateTransition, id trace
 // group returns the channel group of a wait at f, writing its chan event
 // (by goroutine g) the first time.
 func (c *converter) group(o op, f frame, g trace.GoID, t tracer.Time) (*Group, error) {
-	name := [...]string{opSend: "send", opRecv: "recv", opSelect: "select"}[o]
-	key := name + " " + f.at
+	key := groupKey{o, f.at}
 	grp := c.groups[key]
 	if grp != nil && grp.Ch != 0 {
 		return grp, nil
 	}
 	c.nextCh++
 	if grp == nil {
+		name := [...]string{opSend: "send", opRecv: "recv", opSelect: "select"}[o]
 		grp = &Group{Op: name, At: f.at, Name: "chan " + name + " at " + f.site}
 		c.groups[key] = grp
 		c.rep.Groups = append(c.rep.Groups, grp)
@@ -633,8 +645,14 @@ func (c *converter) woken(ev *trace.Event, id trace.GoID, t tracer.Time) error {
 	}
 	c.nextV++
 	v := c.nextV
+	lk := labelKey{conf, sendSite, recvSite}
+	label, ok := c.labels[lk]
+	if !ok {
+		label = conf.String() + ": " + sendSite + " → " + recvSite
+		c.labels[lk] = label
+	}
 	e := c.reset(tracer.KindMake, sender, t)
-	e.V, e.Label, e.At = v, conf.String()+": "+sendSite+" → "+recvSite, sendAt
+	e.V, e.Label = v, label
 	if err := c.emit(e); err != nil {
 		return err
 	}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/handoff-viz/handoff/scenarios"
+	"github.com/handoff-viz/handoff/tracer"
+)
+
+// A traceDecoder reads a kind of trace file other than handoff's own, told
+// apart by its first bytes.
+type traceDecoder struct {
+	name   string
+	detect func(head []byte) bool
+	decode func(r io.Reader, name string) (tracer.Header, []tracer.Event, error)
+}
+
+var traceDecoders []traceDecoder
+
+func registerTraceDecoder(d traceDecoder) { traceDecoders = append(traceDecoders, d) }
+
+// loadInput returns the events of INPUT: the name of a scenario (run now,
+// with call sites) or a trace file (handoff's JSON Lines, or any format a
+// registered decoder detects).
+func loadInput(arg string) (tracer.Header, []tracer.Event, error) {
+	if s, ok := scenarios.Lookup(arg); ok {
+		evs, err := scenarios.Record(s, scenarios.Options{})
+		return scenarios.Header(s), evs, err
+	}
+	f, err := os.Open(arg)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return tracer.Header{}, nil, fmt.Errorf("%s: no such scenario or file (run 'handoff list' for the scenarios)", arg)
+		}
+		return tracer.Header{}, nil, err
+	}
+	defer f.Close()
+	return readTrace(bufio.NewReader(f), arg)
+}
+
+// readTrace reads a trace of any known format from r; name is for errors.
+func readTrace(r *bufio.Reader, name string) (tracer.Header, []tracer.Event, error) {
+	head, _ := r.Peek(64)
+	for _, d := range traceDecoders {
+		if d.detect(head) {
+			h, evs, err := d.decode(r, name)
+			if err != nil {
+				return h, evs, fmt.Errorf("%s: %w", name, err)
+			}
+			return h, evs, nil
+		}
+	}
+	if t := bytes.TrimLeft(head, " \t\r\n"); len(t) > 0 && t[0] != '{' {
+		return tracer.Header{}, nil, fmt.Errorf("%s: not a handoff trace (JSON Lines) or any trace format handoff knows", name)
+	}
+	h, evs, err := tracer.ReadTrace(r)
+	if err != nil {
+		return h, evs, fmt.Errorf("%s: %w", name, err)
+	}
+	return h, evs, nil
+}
