@@ -1,0 +1,29 @@
+// Package web serves handoff's browser view: a page that animates who owns
+// each value, live while a scenario or a traced program runs, and replays
+// trace files with play, pause, step and a scrubber.
+//
+// The package knows nothing of scenarios or of how traces are drawn as SVG:
+// like cmd/trace's emitter, it is handed what it needs through [Config], a
+// struct of data and functions, and cmd/handoff wires the rest of the module
+// in. The page itself is plain HTML, CSS and JavaScript embedded with
+// go:embed, so `go run` needs no build step and nothing downloaded.
+//
+// # Endpoints
+//
+//	GET  /             the page (and its assets under /static/)
+//	GET  /ws           the viewer's WebSocket: live runs and named traces
+//	GET  /ingest       a traced program's WebSocket (see package tracer/remote)
+//	POST /api/parse    a trace file, checked; the events come back as JSON
+//	POST /api/svg      a trace file; the SVG drawn by Config.RenderSVG
+//
+// # Many viewers, bad peers
+//
+// Every WebSocket connection has one writer goroutine and a bounded queue
+// of messages. Broadcasting never waits: a viewer whose queue is full is
+// disconnected and counted (the page reconnects and gets the whole run so
+// far in one message), so a stalled browser never slows the others or the
+// run. Upgrades check the Origin header: a browser page from another host
+// is refused. Request bodies are limited to Config.MaxUpload bytes. No
+// request names a file: the only trace files served are the ones in
+// Config.Traces, loaded by the caller before the server starts.
+package web

@@ -1,0 +1,596 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/handoff-viz/handoff/tracer"
+)
+
+// writeWait bounds one write to a peer; a peer that takes longer is gone.
+const writeWait = 10 * time.Second
+
+// batchSize is the number of events per message when a named trace is
+// streamed to a viewer.
+const batchSize = 4096
+
+// hub holds the viewers, the live session and the runs.
+type hub struct {
+	s        *Server
+	upgrader websocket.Upgrader
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // every goroutine the server starts, and every WebSocket handler
+
+	mu          sync.Mutex
+	closed      bool
+	viewers     map[*viewer]struct{}
+	conns       map[*websocket.Conn]struct{} // every open WebSocket, to close on shutdown
+	live        *session                     // the current live session, or nil
+	cancelRun   context.CancelFunc
+	nextSession int
+	slowDropped uint64
+	liveDropped uint64
+}
+
+// session is one live run: a scenario the server runs, or a program
+// streaming to /ingest. Its events are kept for viewers who join later.
+type session struct {
+	id      int
+	source  string
+	kind    string // "scenario" or "program"
+	events  []byte // the events so far, JSON objects separated by commas
+	n       int
+	dropped int
+	done    bool
+	err     string
+}
+
+func newHub(s *Server) *hub {
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &hub{
+		s:       s,
+		ctx:     ctx,
+		cancel:  cancel,
+		viewers: map[*viewer]struct{}{},
+		conns:   map[*websocket.Conn]struct{}{},
+	}
+	h.upgrader = websocket.Upgrader{
+		ReadBufferSize:  4096,
+		WriteBufferSize: 64 << 10,
+		CheckOrigin:     sameOrigin,
+	}
+	return h
+}
+
+// enter counts a handler or goroutine in, unless the server is closing.
+func (h *hub) enter() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return false
+	}
+	h.wg.Add(1)
+	return true
+}
+
+func (h *hub) close() {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		h.wg.Wait()
+		return
+	}
+	h.closed = true
+	h.cancel()
+	for c := range h.conns {
+		c.Close()
+	}
+	h.mu.Unlock()
+	h.wg.Wait()
+}
+
+func (h *hub) stats() Stats {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return Stats{Viewers: len(h.viewers), SlowDropped: h.slowDropped, LiveDropped: h.liveDropped}
+}
+
+// upgrade turns the request into a WebSocket that close() will close.
+func (h *hub) upgrade(w http.ResponseWriter, r *http.Request) (*websocket.Conn, bool) {
+	if !sameOrigin(r) {
+		http.Error(w, "websocket: the page's origin is not this server", http.StatusForbidden)
+		return nil, false
+	}
+	c, err := h.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return nil, false // the upgrader has answered
+	}
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		c.Close()
+		return nil, false
+	}
+	h.conns[c] = struct{}{}
+	h.mu.Unlock()
+	return c, true
+}
+
+func (h *hub) forget(c *websocket.Conn) {
+	h.mu.Lock()
+	delete(h.conns, c)
+	h.mu.Unlock()
+	c.Close()
+}
+
+// viewer is one browser page. Its writer goroutine is the only one that
+// writes to conn; everyone else puts messages in send, never waiting.
+type viewer struct {
+	conn *websocket.Conn
+	send chan []byte
+	gone chan struct{} // closed when the viewer must stop: slow, or disconnected
+	once sync.Once
+}
+
+func (v *viewer) stop() { v.once.Do(func() { close(v.gone) }) }
+
+// queue puts msg in v's queue, waiting while the queue is full; it is used
+// for messages only this viewer asked for.
+func (v *viewer) queue(ctx context.Context, msg []byte) bool {
+	select {
+	case v.send <- msg:
+		return true
+	case <-v.gone:
+	case <-ctx.Done():
+	}
+	return false
+}
+
+func (v *viewer) writeLoop() {
+	defer v.conn.Close() // wakes the reader
+	for {
+		select {
+		case msg := <-v.send:
+			v.conn.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := v.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+				v.stop()
+				return
+			}
+		case <-v.gone:
+			v.conn.SetWriteDeadline(time.Now().Add(time.Second))
+			v.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "too slow"))
+			return
+		}
+	}
+}
+
+// broadcastLocked sends msg to every viewer without waiting: a viewer whose
+// queue is full is dropped and counted. h.mu is held.
+func (h *hub) broadcastLocked(msg []byte) {
+	for v := range h.viewers {
+		select {
+		case v.send <- msg:
+		default:
+			h.slowDropped++
+			delete(h.viewers, v)
+			v.stop()
+			h.s.cfg.Logf("web: a viewer was disconnected: its queue of %d messages was full", cap(v.send))
+		}
+	}
+}
+
+// Messages from a viewer.
+type request struct {
+	Op       string `json:"op"`       // run, stop, open
+	Scenario string `json:"scenario"` // run
+	PaceMS   *int   `json:"pace"`     // run: milliseconds between steps
+	Trace    int    `json:"trace"`    // open: index into Config.Traces
+}
+
+func (h *hub) serveViewer(w http.ResponseWriter, r *http.Request) {
+	if !h.enter() {
+		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	defer h.wg.Done()
+	conn, ok := h.upgrade(w, r)
+	if !ok {
+		return
+	}
+	defer h.forget(conn)
+	conn.SetReadLimit(64 << 10)
+	v := &viewer{conn: conn, send: make(chan []byte, max(h.s.cfg.QueueLen, 2)), gone: make(chan struct{})}
+
+	h.mu.Lock()
+	v.send <- h.helloLocked()
+	if h.live != nil {
+		v.send <- h.liveBacklogLocked()
+	}
+	h.viewers[v] = struct{}{}
+	h.broadcastLocked(h.viewersMsgLocked())
+	h.mu.Unlock()
+
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		v.writeLoop()
+	}()
+	defer func() {
+		v.stop()
+		h.mu.Lock()
+		if _, ok := h.viewers[v]; ok {
+			delete(h.viewers, v)
+			h.broadcastLocked(h.viewersMsgLocked())
+		}
+		h.mu.Unlock()
+	}()
+
+	for {
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		var req request
+		if err := json.Unmarshal(data, &req); err != nil {
+			v.queue(h.ctx, errorMsg("bad request: "+err.Error()))
+			continue
+		}
+		switch req.Op {
+		case "run":
+			if msg := h.startRun(req); msg != "" {
+				v.queue(h.ctx, errorMsg(msg))
+			}
+		case "stop":
+			h.stopRun()
+		case "open":
+			if !h.streamTrace(v, req.Trace) {
+				return
+			}
+		default:
+			v.queue(h.ctx, errorMsg(fmt.Sprintf("bad request: unknown op %q", req.Op)))
+		}
+	}
+}
+
+func errorMsg(msg string) []byte {
+	return append(appendString([]byte(`{"type":"error","msg":`), msg), '}')
+}
+
+func (h *hub) helloLocked() []byte {
+	type traceInfo struct {
+		ID     int           `json:"id"`
+		Name   string        `json:"name"`
+		Events int           `json:"events"`
+		Header tracer.Header `json:"header"`
+	}
+	hello := struct {
+		Type        string         `json:"type"`
+		Scenarios   []ScenarioInfo `json:"scenarios"`
+		CanRun      bool           `json:"canRun"`
+		CanSVG      bool           `json:"canSVG"`
+		Traces      []traceInfo    `json:"traces"`
+		MaxUpload   int64          `json:"maxUpload"`
+		DefaultPace int64          `json:"defaultPace"`
+	}{
+		Type:        "hello",
+		Scenarios:   h.s.cfg.Scenarios,
+		CanRun:      h.s.cfg.Run != nil,
+		CanSVG:      h.s.cfg.RenderSVG != nil,
+		Traces:      []traceInfo{},
+		MaxUpload:   h.s.cfg.MaxUpload,
+		DefaultPace: h.s.cfg.DefaultPace.Milliseconds(),
+	}
+	if hello.Scenarios == nil {
+		hello.Scenarios = []ScenarioInfo{}
+	}
+	for i, t := range h.s.cfg.Traces {
+		hello.Traces = append(hello.Traces, traceInfo{i, t.Name, len(t.Events), t.Header})
+	}
+	b, _ := json.Marshal(hello)
+	return b
+}
+
+func (h *hub) viewersMsgLocked() []byte {
+	return fmt.Appendf(nil, `{"type":"viewers","n":%d,"slow":%d}`, len(h.viewers), h.slowDropped)
+}
+
+// sessionStartMsg is the message that begins a live session; a late viewer
+// gets it with every event so far.
+func (h *hub) liveBacklogLocked() []byte {
+	s := h.live
+	b := make([]byte, 0, 128+len(s.events))
+	b = fmt.Appendf(b, `{"type":"live","session":%d,"kind":%q,"source":`, s.id, s.kind)
+	b = appendString(b, s.source)
+	b = append(b, `,"events":[`...)
+	b = append(b, s.events...)
+	b = append(b, ']')
+	b = fmt.Appendf(b, `,"dropped":%d,"done":%t,"error":`, s.dropped, s.done)
+	b = appendString(b, s.err)
+	return append(b, '}')
+}
+
+func (h *hub) liveEndMsgLocked(s *session) []byte {
+	b := fmt.Appendf(nil, `{"type":"live-end","session":%d,"dropped":%d,"error":`, s.id, s.dropped)
+	b = appendString(b, s.err)
+	return append(b, '}')
+}
+
+// newSession makes a live session the current one and tells every viewer.
+func (h *hub) newSessionLocked(source, kind string) *session {
+	h.nextSession++
+	s := &session{id: h.nextSession, source: source, kind: kind}
+	h.live = s
+	h.broadcastLocked(h.liveBacklogLocked())
+	return s
+}
+
+// emit adds events to session s, if it is still the current one, and
+// broadcasts them.
+func (h *hub) emit(s *session, evs []tracer.Event) {
+	if len(evs) == 0 {
+		return
+	}
+	frag := appendEvents(make([]byte, 0, len(evs)*96), evs)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.live != s || s.done {
+		return
+	}
+	if s.n+len(evs) > h.s.cfg.MaxLiveEvents {
+		s.dropped += len(evs)
+		h.liveDropped += uint64(len(evs))
+		return
+	}
+	if s.n > 0 {
+		s.events = append(s.events, ',')
+	}
+	s.events = append(s.events, frag...)
+	s.n += len(evs)
+	msg := make([]byte, 0, len(frag)+48)
+	msg = fmt.Appendf(msg, `{"type":"events","session":%d,"events":[`, s.id)
+	msg = append(msg, frag...)
+	msg = append(msg, "]}"...)
+	h.broadcastLocked(msg)
+}
+
+func (h *hub) endSession(s *session, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if s.done {
+		return
+	}
+	s.done = true
+	if err != nil && !errors.Is(err, context.Canceled) {
+		s.err = err.Error()
+	} else if err != nil {
+		s.err = "stopped"
+	}
+	if h.live == s {
+		h.broadcastLocked(h.liveEndMsgLocked(s))
+	}
+}
+
+// sessionSink is the tracer.Sink a live session's events come through.
+type sessionSink struct {
+	h *hub
+	s *session
+}
+
+func (k sessionSink) Emit(evs []tracer.Event) error { k.h.emit(k.s, evs); return nil }
+func (k sessionSink) Close() error                  { return nil }
+
+// startRun starts a scenario as the live session, stopping the one before.
+// It returns a message for the viewer when it cannot.
+func (h *hub) startRun(req request) string {
+	if h.s.cfg.Run == nil {
+		return "run: this server cannot run scenarios"
+	}
+	known := false
+	for _, sc := range h.s.cfg.Scenarios {
+		known = known || sc.Name == req.Scenario
+	}
+	if !known {
+		return fmt.Sprintf("run: no scenario named %q", req.Scenario)
+	}
+	pace := h.s.cfg.DefaultPace
+	if req.PaceMS != nil {
+		if *req.PaceMS < 0 || *req.PaceMS > 10_000 {
+			return "run: pace must be between 0 and 10000 milliseconds, not " + strconv.Itoa(*req.PaceMS)
+		}
+		pace = time.Duration(*req.PaceMS) * time.Millisecond
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return "run: server is shutting down"
+	}
+	if h.cancelRun != nil {
+		h.cancelRun()
+	}
+	ctx, cancel := context.WithCancel(h.ctx)
+	h.cancelRun = cancel
+	s := h.newSessionLocked(req.Scenario, "scenario")
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		defer cancel()
+		err := h.s.cfg.Run(ctx, req.Scenario, pace, sessionSink{h, s})
+		h.endSession(s, err)
+	}()
+	return ""
+}
+
+func (h *hub) stopRun() {
+	h.mu.Lock()
+	if h.cancelRun != nil {
+		h.cancelRun()
+	}
+	h.mu.Unlock()
+}
+
+// streamTrace sends named trace i to viewer v alone, in batches, waiting for
+// room in v's queue. It returns false when v is gone.
+func (h *hub) streamTrace(v *viewer, i int) bool {
+	if i < 0 || i >= len(h.s.cfg.Traces) {
+		return v.queue(h.ctx, errorMsg(fmt.Sprintf("open: no trace number %d", i)))
+	}
+	t := &h.s.cfg.Traces[i]
+	hdr, _ := json.Marshal(t.Header)
+	start := fmt.Appendf(nil, `{"type":"trace","id":%d,"events":%d,"name":`, i, len(t.Events))
+	start = appendString(start, t.Name)
+	start = append(start, `,"header":`...)
+	start = append(start, hdr...)
+	start = append(start, '}')
+	if !v.queue(h.ctx, start) {
+		return false
+	}
+	for from := 0; from < len(t.Events); from += batchSize {
+		to := min(from+batchSize, len(t.Events))
+		msg := fmt.Appendf(make([]byte, 0, (to-from)*96+64), `{"type":"trace-events","id":%d,"events":[`, i)
+		msg = appendEvents(msg, t.Events[from:to])
+		msg = append(msg, "]}"...)
+		if !v.queue(h.ctx, msg) {
+			return false
+		}
+	}
+	return v.queue(h.ctx, fmt.Appendf(nil, `{"type":"trace-end","id":%d}`, i))
+}
+
+// serveIngest receives a traced program's events (package tracer/remote):
+// the stream is a trace file, header line first, split across text
+// messages at line boundaries. It becomes the live session.
+func (h *hub) serveIngest(w http.ResponseWriter, r *http.Request) {
+	if !h.enter() {
+		http.Error(w, "server is shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	defer h.wg.Done()
+	conn, ok := h.upgrade(w, r)
+	if !ok {
+		return
+	}
+	defer h.forget(conn)
+	conn.SetReadLimit(16 << 20)
+	rd, err := tracer.NewReader(&messageReader{conn: conn})
+	if err != nil {
+		h.s.cfg.Logf("web: a program's stream: %v", err)
+		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseUnsupportedData, truncate(err.Error(), 120)), time.Now().Add(time.Second))
+		return
+	}
+	source := rd.Header().Source
+	if source == "" {
+		source = "program"
+	}
+	h.s.cfg.Logf("web: program %q connected", source)
+	h.mu.Lock()
+	if h.cancelRun != nil {
+		h.cancelRun()
+		h.cancelRun = nil
+	}
+	s := h.newSessionLocked(source, "program")
+	h.mu.Unlock()
+
+	// The reader blocks inside a message; a goroutine reads, and this one
+	// batches whatever has arrived, so that a quiet program's last events
+	// are not held back.
+	evc := make(chan tracer.Event, batchSize)
+	errc := make(chan error, 1)
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		defer close(evc)
+		for {
+			e, err := rd.Next()
+			if err != nil {
+				errc <- err
+				return
+			}
+			select {
+			case evc <- e:
+			case <-h.ctx.Done():
+				errc <- h.ctx.Err()
+				return
+			}
+		}
+	}()
+	batch := make([]tracer.Event, 0, batchSize)
+	for e := range evc {
+		batch = append(batch[:0], e)
+	drain:
+		for len(batch) < batchSize {
+			select {
+			case e, ok := <-evc:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, e)
+			default:
+				break drain
+			}
+		}
+		h.emit(s, batch)
+	}
+	err = <-errc
+	var ce *websocket.CloseError
+	switch {
+	case errors.Is(err, io.EOF), errors.As(err, &ce) && ce.Code == websocket.CloseNormalClosure:
+		err = nil
+	case errors.As(err, &ce):
+		err = fmt.Errorf("program %q disconnected: %s", source, ce.Text)
+	default:
+		err = fmt.Errorf("program %q: %w", source, err)
+	}
+	h.endSession(s, err)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// messageReader reads the text messages of a WebSocket as one stream. A
+// normal close is the end of the stream.
+type messageReader struct {
+	conn *websocket.Conn
+	cur  io.Reader
+}
+
+func (m *messageReader) Read(p []byte) (int, error) {
+	for {
+		if m.cur == nil {
+			typ, r, err := m.conn.NextReader()
+			if err != nil {
+				var ce *websocket.CloseError
+				if errors.As(err, &ce) && ce.Code == websocket.CloseNormalClosure {
+					return 0, io.EOF
+				}
+				return 0, err
+			}
+			if typ != websocket.TextMessage {
+				return 0, errors.New("read stream: binary message, want text lines")
+			}
+			m.cur = r
+		}
+		n, err := m.cur.Read(p)
+		if err == io.EOF {
+			m.cur = nil
+			if n > 0 {
+				return n, nil
+			}
+			continue
+		}
+		return n, err
+	}
+}

@@ -1,0 +1,847 @@
+// The page: a WebSocket to the server for live runs and named traces, a
+// Model per trace, a canvas stage drawn every animation frame, and the
+// controls of replay. No framework, no build step.
+import { Model, toJSONL } from './model.js';
+
+const $ = id => document.getElementById(id);
+
+// ---- state of the page ----
+const ui = {
+  hello: null,
+  model: null,          // the trace on stage
+  liveModel: null,      // the current live session, on stage or not
+  liveSession: 0,
+  step: 0,              // events applied: the stage shows the state after `step` events
+  playing: false,
+  acc: 0,
+  follow: false,        // stay at the end of a live run
+  selected: 0,          // a value id
+  filter: 0,            // a goroutine id
+  filterSet: null,      // {idx, gs} of the filter
+  hoverEvent: -1,
+  theme: null,
+  colors: {},
+  pendingTrace: null,   // a named trace being streamed in
+};
+
+// What the tests read: the page's own account of what it drew.
+const seen = { blockedSend: new Set(), fullWithBlocked: new Set(), frames: 0 };
+window.handoff = {
+  get step() { return ui.step; },
+  get n() { return ui.model ? ui.model.n : 0; },
+  get model() { return ui.model; },
+  get playing() { return ui.playing; },
+  seen,
+  lastExport: null,
+  setStep: s => setStep(s),
+  play: () => setPlaying(true),
+  pause: () => setPlaying(false),
+  select: v => selectValue(v),
+  filter: g => setFilter(g),
+  summary: () => summary(),
+  load: (source, kind, evs) => { const m = new Model(source, kind); m.append(evs); show(m); },
+  setSpeed: v => { $('speed').value = String(v); },
+  measureFPS: ms => new Promise(res => {
+    const start = seen.frames, t0 = performance.now();
+    setTimeout(() => res((seen.frames - start) * 1000 / (performance.now() - t0)), ms);
+  }),
+};
+
+// ---- WebSocket ----
+let ws = null, wsBackoff = 500;
+function connect() {
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  ws = new WebSocket(`${proto}//${location.host}/ws`);
+  ws.onopen = () => { $('conn').textContent = 'connected'; wsBackoff = 500; };
+  ws.onclose = ev => {
+    $('conn').textContent = ev.reason === 'too slow' ? 'reconnecting (this page fell behind)…' : 'disconnected, retrying…';
+    setTimeout(connect, wsBackoff);
+    wsBackoff = Math.min(wsBackoff * 2, 5000);
+  };
+  ws.onmessage = ev => {
+    let m;
+    try { m = JSON.parse(ev.data); } catch (e) { return status('bad message from the server: ' + e.message, true); }
+    onMessage(m);
+  };
+}
+function sendOp(o) {
+  if (!ws || ws.readyState !== WebSocket.OPEN) return status('not connected to the server', true);
+  ws.send(JSON.stringify(o));
+}
+
+function onMessage(m) {
+  switch (m.type) {
+    case 'hello': onHello(m); break;
+    case 'live': {
+      const mdl = new Model(m.source, 'live');
+      mdl.append(m.events);
+      mdl.done = m.done;
+      ui.liveModel = mdl; ui.liveSession = m.session;
+      if (!ui.model || ui.model.kind === 'live' || ui.model.n === 0) {
+        show(mdl); ui.follow = true;
+      } else {
+        status(`a live run of ${m.source} started — press “● live” to watch it`);
+      }
+      if (m.done) liveEnded(m);
+      break;
+    }
+    case 'events':
+      if (m.session === ui.liveSession && ui.liveModel) {
+        ui.liveModel.append(m.events);
+        if (ui.model === ui.liveModel) refreshBounds();
+      }
+      break;
+    case 'live-end':
+      if (m.session === ui.liveSession) liveEnded(m);
+      break;
+    case 'trace':
+      ui.pendingTrace = new Model(m.name, 'trace');
+      status(`loading ${m.name}…`);
+      break;
+    case 'trace-events':
+      if (ui.pendingTrace) ui.pendingTrace.append(m.events);
+      break;
+    case 'trace-end':
+      if (ui.pendingTrace) {
+        ui.pendingTrace.done = true;
+        show(ui.pendingTrace);
+        status(`${ui.pendingTrace.source}: ${ui.pendingTrace.n} events`);
+        ui.pendingTrace = null;
+      }
+      break;
+    case 'viewers':
+      $('viewers').textContent = `${m.n} viewer${m.n === 1 ? '' : 's'}`;
+      break;
+    case 'error':
+      status(m.msg, true);
+      break;
+  }
+}
+
+function liveEnded(m) {
+  if (ui.liveModel) ui.liveModel.done = true;
+  const drops = m.dropped ? ` (${m.dropped} events not kept)` : '';
+  if (m.error && m.error !== 'stopped') status(`run of ${ui.liveModel.source} failed: ${m.error}${drops}`, true);
+  else status(`run of ${ui.liveModel.source} ${m.error === 'stopped' ? 'stopped' : 'finished'}: ${ui.liveModel.n} events${drops}`);
+  updateMode();
+}
+
+function onHello(m) {
+  ui.hello = m;
+  const sel = $('scenario');
+  const prev = sel.value;
+  sel.innerHTML = '';
+  for (const s of m.scenarios) {
+    const o = document.createElement('option');
+    o.value = s.name; o.textContent = s.name;
+    sel.append(o);
+  }
+  if (prev) sel.value = prev;
+  showScenario();
+  $('run').disabled = !m.canRun || m.scenarios.length === 0;
+  $('stop').disabled = !m.canRun;
+  $('run-note').hidden = m.canRun && m.scenarios.length > 0;
+  $('run-note').textContent = 'This server cannot run scenarios.';
+  $('pace').value = String(m.defaultPace);
+  const ul = $('traces');
+  ul.innerHTML = '';
+  m.traces.forEach(t => {
+    const li = document.createElement('li');
+    const b = document.createElement('button');
+    b.type = 'button'; b.textContent = `${t.name} · ${t.events} events`; b.title = t.name;
+    b.dataset.trace = String(t.id);
+    b.onclick = () => sendOp({ op: 'open', trace: t.id });
+    li.append(b); ul.append(li);
+  });
+  if (m.traces.length === 0) ul.innerHTML = '<li class="muted small">No trace files were named on the command line.</li>';
+  $('export-svg').disabled = !m.canSVG;
+  $('svg-note').hidden = m.canSVG;
+}
+
+function showScenario() {
+  const s = (ui.hello?.scenarios || []).find(s => s.name === $('scenario').value);
+  $('summary').textContent = s ? s.summary : '';
+  $('description').textContent = s ? s.description : '';
+  $('desc-box').hidden = !s || !s.description;
+}
+
+// ---- showing a model ----
+function show(m) {
+  ui.model = m;
+  ui.step = 0; ui.acc = 0; ui.selected = 0; ui.filter = 0; ui.filterSet = null;
+  ui.follow = m.kind === 'live';
+  if (m.kind !== 'live') setPlaying(false);
+  tokens.clear();
+  seen.blockedSend.clear(); seen.fullWithBlocked.clear();
+  $('source').textContent = m.source || 'trace';
+  refreshBounds();
+  renderInspector();
+  updateMode();
+  drawMarks();
+}
+
+function updateMode() {
+  const m = ui.model, b = $('mode');
+  if (!m) { b.hidden = true; return; }
+  b.hidden = false;
+  const running = m.kind === 'live' && !m.done;
+  b.textContent = running ? 'live' : m.kind === 'live' ? 'recorded run' : 'replay';
+  b.className = 'badge' + (running ? ' live' : '');
+  $('follow').hidden = !(ui.liveModel && (!ui.liveModel.done) && !(ui.model === ui.liveModel && ui.follow));
+}
+
+function refreshBounds() {
+  const m = ui.model;
+  const n = m ? m.n : 0;
+  $('scrub').max = String(n);
+  if (ui.follow && m === ui.liveModel) ui.step = n;
+  if (ui.step > n) ui.step = n;
+  $('scrub').value = String(ui.step);
+  drawMarks();
+  updateMode();
+}
+
+function setStep(s) {
+  if (!ui.model) return;
+  ui.step = Math.max(0, Math.min(Math.round(s), ui.model.n));
+  if (ui.model === ui.liveModel && ui.step < ui.model.n) ui.follow = false;
+  $('scrub').value = String(ui.step);
+  updateMode();
+}
+
+function setPlaying(p) {
+  ui.playing = p && !!ui.model;
+  if (ui.playing && ui.model && ui.step >= ui.model.n) ui.step = 0;
+  ui.acc = 0;
+  $('play').textContent = ui.playing ? '⏸' : '▶︎';
+}
+
+function status(msg, err) {
+  const s = $('status');
+  s.textContent = msg;
+  s.title = msg;
+  s.className = err ? 'error' : '';
+}
+
+// ---- the stage ----
+const canvas = $('stage'), ctx = canvas.getContext('2d');
+const tokens = new Map(); // vid -> {x, y, a}: where a token is drawn, easing toward its target
+let layout = null;        // the last layout, for hit tests
+let lastT = performance.now();
+
+function readColors() {
+  const cs = getComputedStyle(document.documentElement);
+  for (const k of ['bg', 'panel', 'fg', 'muted', 'line', 'accent', 'lane', 'lane-alt', 'token', 'token-fg', 'chan', 'slot', 'send', 'recv', 'lock', 'join', 'full', 'ended', 'viol', 'sel']) {
+    ui.colors[k] = cs.getPropertyValue('--' + k).trim();
+  }
+  ui.colors.font = cs.getPropertyValue('--font');
+  ui.colors.mono = cs.getPropertyValue('--mono');
+}
+
+function fontPx() { return parseFloat(getComputedStyle(document.body).fontSize) || 14; }
+
+// computeLayout places lanes, channels, mutexes and every live token.
+function computeLayout(m, st, W) {
+  const fp = fontPx();
+  const many = m.gOrder.length > 40;
+  const LH = Math.round(fp * (many ? 1.75 : 2.45));
+  const LHs = Math.round(fp * (many ? 1.1 : 1.4)); // a closed lane
+  const labelW = Math.round(fp * 11.5);
+  const badgeW = Math.round(fp * 6.5);
+  const laneW = Math.max(300, Math.round(W * 0.6));
+  const lanes = new Map(), chans = new Map(), mus = new Map();
+  let y = 8;
+  for (const g of m.gOrder) {
+    const gs = st.g.get(g);
+    if (!gs) continue;
+    const closed = gs.st === 'ended';
+    const h = closed ? LHs : LH;
+    lanes.set(g, { y, h, closed });
+    y += h + 2;
+  }
+  const lanesH = y;
+  // channels and mutexes, in a column on the right
+  const cx = laneW + Math.round(fp * 2.2);
+  const cw = Math.max(160, W - cx - 10);
+  const slotW = Math.round(fp * 3.6), slotH = Math.round(fp * 1.6);
+  let cy = 8;
+  const chList = [...m.chans.entries()].filter(([ch]) => st.q.has(ch)).sort((a, b) => a[1].order - b[1].order);
+  for (const [ch, info] of chList) {
+    const q = st.q.get(ch) || [];
+    const cap = info.cap;
+    const maxSlots = Math.max(1, Math.floor((cw - 16) / (slotW + 4)));
+    const nslots = cap > 0 ? cap : cap === 0 ? 1 : q.length + 1;
+    const shown = Math.min(nslots, maxSlots);
+    const rows = Math.ceil(shown / maxSlots) || 1;
+    const h = Math.round(fp * 1.6) + rows * (slotH + 4) + 10;
+    chans.set(ch, { x: cx, y: cy, w: cw, h, cap, q, slotW, slotH, shown, nslots, maxSlots });
+    cy += h + 10;
+  }
+  for (const [mu, info] of m.mutexes) {
+    const h = Math.round(fp * 3.3);
+    mus.set(mu, { x: cx, y: cy, w: cw, h, name: info.name });
+    cy += h + 10;
+  }
+  // tokens
+  const targets = new Map();
+  const tokH = Math.round(fp * 1.45);
+  const perLane = new Map();
+  for (const [v, o] of st.owner) {
+    if (o.k === 'g') {
+      const L = lanes.get(o.id);
+      if (!L) continue;
+      const k = perLane.get(o.id) || 0;
+      perLane.set(o.id, k + 1);
+      const tw = Math.round(fp * 4.2);
+      const x = labelW + badgeW + 12 + k * (tw + 4);
+      if (x + tw > laneW - 4) { targets.set(v, { x: laneW - tw - 4, y: L.y + (L.h - tokH) / 2, w: tw, h: tokH, hidden: true }); continue; }
+      targets.set(v, { x, y: L.y + (L.h - tokH) / 2, w: tw, h: tokH });
+    } else {
+      const C = chans.get(o.id);
+      if (!C) continue;
+      const idx = C.q.indexOf(v);
+      if (idx < 0) continue;
+      const slot = Math.min(idx, C.shown - 1);
+      const r = Math.floor(slot / C.maxSlots), c = slot % C.maxSlots;
+      targets.set(v, { x: C.x + 8 + c * (C.slotW + 4) + 2, y: C.y + Math.round(fp * 1.6) + 4 + r * (C.slotH + 4) + 2, w: C.slotW - 4, h: C.slotH - 4, hidden: idx >= C.shown });
+    }
+  }
+  return { fp, LH, labelW, badgeW, laneW, lanes, chans, mus, targets, perLane, height: Math.max(lanesH, cy) + 20, tokH };
+}
+
+function resizeCanvas() {
+  const wrap = $('stage-scroll');
+  const dpr = window.devicePixelRatio || 1;
+  const w = wrap.clientWidth, h = wrap.clientHeight;
+  if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
+    canvas.width = Math.round(w * dpr); canvas.height = Math.round(h * dpr);
+    canvas.style.width = w + 'px'; canvas.style.height = h + 'px';
+  }
+  return { w, h, dpr };
+}
+
+function roundRect(x, y, w, h, r) {
+  ctx.beginPath();
+  ctx.roundRect(x, y, w, h, r);
+}
+
+function ellipsize(text, maxW) {
+  if (ctx.measureText(text).width <= maxW) return text;
+  let lo = 0, hi = text.length;
+  while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (ctx.measureText(text.slice(0, mid) + '…').width <= maxW) lo = mid; else hi = mid - 1; }
+  return text.slice(0, lo) + '…';
+}
+
+function frame(t) {
+  seen.frames++;
+  const dt = Math.min(100, t - lastT);
+  lastT = t;
+  const m = ui.model;
+  if (m) {
+    if (ui.playing) {
+      ui.acc += dt / 1000 * Number($('speed').value);
+      const k = Math.floor(ui.acc);
+      if (k > 0) {
+        ui.acc -= k;
+        ui.step = Math.min(m.n, ui.step + k);
+        $('scrub').value = String(ui.step);
+        if (ui.step >= m.n && !(m.kind === 'live' && !m.done)) setPlaying(false);
+      }
+    } else if (ui.follow && m === ui.liveModel) {
+      ui.step = m.n;
+    }
+  }
+  draw(dt);
+  requestAnimationFrame(frame);
+}
+
+let lastPanelStep = -1, lastPanelModel = null, lastPanelTime = 0;
+
+function draw(dt) {
+  const { w, h, dpr } = resizeCanvas();
+  const C = ui.colors;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.fillStyle = C.bg;
+  ctx.fillRect(0, 0, w, h);
+  const m = ui.model;
+  if (!m) {
+    ctx.fillStyle = C.muted;
+    ctx.font = `${fontPx() * 1.2}px ${C.font}`;
+    ctx.fillText('Pick a scenario and press Run, or open a trace file.', 24, 40);
+    layout = null;
+    return;
+  }
+  const st = m.stateAt(ui.step);
+  const L = computeLayout(m, st, w);
+  layout = L;
+  const spacer = $('spacer');
+  if (spacer.style.height !== (L.height - h) + 'px') spacer.style.height = Math.max(0, L.height - h) + 'px';
+  const sy = $('stage-scroll').scrollTop;
+  ctx.translate(0, -sy);
+  const fp = L.fp;
+  const dim = g => ui.filterSet && !ui.filterSet.gs.has(g);
+
+  // who waits on what
+  const sendersOn = new Map(), recvOn = new Map(), lockWait = new Map();
+  for (const [g, gs] of st.g) {
+    if (gs.st !== 'blocked') continue;
+    if (gs.on === 'send') sendersOn.set(gs.ch, [...(sendersOn.get(gs.ch) || []), g]);
+    if (gs.on === 'recv') recvOn.set(gs.ch, [...(recvOn.get(gs.ch) || []), g]);
+    if (gs.on === 'lock') lockWait.set(gs.mu, [...(lockWait.get(gs.mu) || []), g]);
+  }
+
+  // lanes
+  let i = 0;
+  for (const [g, Ln] of L.lanes) {
+    i++;
+    if (Ln.y + Ln.h < sy || Ln.y > sy + h) continue;
+    const gs = st.g.get(g);
+    ctx.globalAlpha = dim(g) ? 0.25 : 1;
+    ctx.fillStyle = i % 2 ? C.lane : C['lane-alt'];
+    roundRect(4, Ln.y, L.laneW - 4, Ln.h, 5); ctx.fill();
+    if (ui.filter === g) { ctx.strokeStyle = C.sel; ctx.lineWidth = 2; ctx.stroke(); }
+    ctx.font = `${Ln.closed ? fp * 0.8 : fp * 0.92}px ${C.font}`;
+    ctx.fillStyle = Ln.closed ? C.ended : C.fg;
+    ctx.textBaseline = 'middle';
+    const cyL = Ln.y + Ln.h / 2;
+    ctx.fillText(ellipsize(m.goName(g), L.labelW - 14), 12, cyL);
+    // the state badge
+    let txt = '', col = C.muted;
+    if (gs.st === 'ended') {
+      txt = gs.panic ? 'panicked' : gs.aborted ? 'aborted' : 'ended';
+      col = gs.panic ? C.viol : C.ended;
+      if (gs.joinedBy) txt += ` · joined by g${gs.joinedBy}`;
+    } else if (gs.st === 'blocked') {
+      col = gs.on === 'send' ? C.send : gs.on === 'recv' ? C.recv : gs.on === 'lock' ? C.lock : C.join;
+      const what = gs.on === 'lock' ? (m.mutexes.get(gs.mu) || {}).name : gs.on === 'join' ? `g${gs.child}` : m.chanName(gs.ch);
+      txt = `waits: ${gs.on} ${what}`;
+      if (gs.on === 'send') {
+        seen.blockedSend.add(m.goName(g));
+        const ch = m.chans.get(gs.ch);
+        if (ch && ch.cap > 0 && (st.q.get(gs.ch) || []).length >= ch.cap) seen.fullWithBlocked.add(m.goName(g));
+      }
+    } else {
+      txt = 'running'; col = C.token;
+    }
+    if (gs.joinPanic) { txt = `join g${gs.joinPanic.child}: panic “${gs.joinPanic.panic}”`; col = C.viol; }
+    ctx.font = `${fp * 0.8}px ${C.font}`;
+    if (Ln.closed) {
+      ctx.fillStyle = col;
+      ctx.fillText(txt, L.labelW, cyL);
+    } else {
+      const bw = Math.min(Math.max(L.badgeW, ctx.measureText(txt).width + 12), L.laneW - L.labelW - 8);
+      ctx.fillStyle = col;
+      roundRect(L.labelW - 4, cyL - fp * 0.7, bw, fp * 1.4, fp * 0.7); ctx.fill();
+      ctx.fillStyle = C.bg;
+      ctx.fillText(ellipsize(txt, bw - 12), L.labelW + 2, cyL);
+      Ln.badgeEnd = L.labelW - 4 + bw;
+      const r = st.recv.get(g);
+      if (r) { ctx.fillStyle = C.muted; ctx.textAlign = 'right'; ctx.fillText(`↓${r}`, L.laneW - 8, cyL); ctx.textAlign = 'left'; }
+    }
+    ctx.globalAlpha = 1;
+  }
+
+  // channels
+  ctx.textBaseline = 'middle';
+  for (const [ch, B] of L.chans) {
+    const info = m.chans.get(ch);
+    const senders = sendersOn.get(ch) || [], receivers = recvOn.get(ch) || [];
+    const full = B.cap > 0 && B.q.length >= B.cap;
+    const pressure = senders.length > 0 && (full || B.cap === 0);
+    ctx.fillStyle = C.chan;
+    roundRect(B.x, B.y, B.w, B.h, 6); ctx.fill();
+    ctx.lineWidth = pressure ? 2.5 : 1;
+    ctx.strokeStyle = pressure ? C.full : C.line;
+    ctx.stroke();
+    ctx.font = `600 ${fp * 0.85}px ${C.font}`;
+    ctx.fillStyle = C.fg;
+    const capTxt = B.cap < 0 ? 'unbounded' : B.cap === 0 ? 'unbuffered' : `${B.q.length}/${B.cap}`;
+    ctx.fillText(ellipsize(`${info.name}`, B.w * 0.45), B.x + 8, B.y + fp * 0.85);
+    ctx.font = `${fp * 0.78}px ${C.font}`;
+    let tag = capTxt;
+    if (st.closed.has(ch)) tag += ' · closed';
+    if (pressure) tag = (full ? `FULL ${capTxt}` : 'no receiver') + ` · ${senders.length} sender${senders.length > 1 ? 's' : ''} wait`;
+    else if (receivers.length) tag += ` · ${receivers.length} receiver${receivers.length > 1 ? 's' : ''} wait`;
+    ctx.fillStyle = pressure ? C.full : C.muted;
+    ctx.textAlign = 'right';
+    ctx.fillText(ellipsize(tag, B.w * 0.55 - 12), B.x + B.w - 8, B.y + fp * 0.85);
+    ctx.textAlign = 'left';
+    for (let k = 0; k < B.shown; k++) {
+      const r = Math.floor(k / B.maxSlots), c = k % B.maxSlots;
+      const x = B.x + 8 + c * (B.slotW + 4), y = B.y + fp * 1.6 + 4 + r * (B.slotH + 4);
+      ctx.fillStyle = C.slot;
+      roundRect(x, y, B.slotW, B.slotH, 4); ctx.fill();
+      if (B.cap === 0) { ctx.setLineDash([3, 3]); ctx.strokeStyle = C.muted; ctx.lineWidth = 1; ctx.stroke(); ctx.setLineDash([]); }
+    }
+    if (B.nslots > B.shown) { ctx.fillStyle = C.muted; ctx.fillText(`+${B.nslots - B.shown}`, B.x + B.w - 34, B.y + B.h - fp * 0.7); }
+  }
+
+  // mutexes
+  for (const [mu, B] of L.mus) {
+    const holder = st.held.get(mu), waiters = lockWait.get(mu) || [];
+    ctx.fillStyle = C.chan;
+    roundRect(B.x, B.y, B.w, B.h, 6); ctx.fill();
+    ctx.strokeStyle = holder ? C.lock : C.line; ctx.lineWidth = holder ? 2 : 1; ctx.stroke();
+    ctx.font = `600 ${fp * 0.85}px ${C.font}`; ctx.fillStyle = C.fg;
+    ctx.fillText(`🔒 ${B.name}`, B.x + 8, B.y + fp * 0.9);
+    ctx.font = `${fp * 0.8}px ${C.font}`; ctx.fillStyle = holder ? C.lock : C.muted;
+    ctx.fillText(ellipsize(holder ? `held by ${m.goName(holder)}` : 'free', B.w - 16), B.x + 8, B.y + fp * 2.3);
+    if (waiters.length) {
+      ctx.textAlign = 'right'; ctx.fillStyle = C.lock;
+      ctx.fillText(`queue: ${waiters.map(g => 'g' + g).join(' ')}`, B.x + B.w - 8, B.y + fp * 2.3);
+      ctx.textAlign = 'left';
+    }
+  }
+
+  // lines from a waiting goroutine to what it waits on
+  ctx.lineWidth = 1.6;
+  for (const [g, gs] of st.g) {
+    if (gs.st !== 'blocked') continue;
+    const Ln = L.lanes.get(g);
+    if (!Ln) continue;
+    const x0 = Ln.badgeEnd || L.labelW + L.badgeW, y0 = Ln.y + Ln.h / 2;
+    let x1, y1, col;
+    if ((gs.on === 'send' || gs.on === 'recv') && L.chans.has(gs.ch)) {
+      const B = L.chans.get(gs.ch); x1 = B.x; y1 = B.y + B.h / 2; col = gs.on === 'send' ? C.send : C.recv;
+    } else if (gs.on === 'lock' && L.mus.has(gs.mu)) {
+      const B = L.mus.get(gs.mu); x1 = B.x; y1 = B.y + B.h / 2; col = C.lock;
+    } else if (gs.on === 'join' && L.lanes.has(gs.child)) {
+      const T = L.lanes.get(gs.child); x1 = L.labelW - 8; y1 = T.y + T.h / 2; col = C.join;
+      ctx.globalAlpha = dim(g) ? 0.2 : 0.85;
+      ctx.strokeStyle = col; ctx.setLineDash([5, 4]);
+      ctx.beginPath(); ctx.moveTo(L.labelW - 8, y0); ctx.bezierCurveTo(L.labelW - 40, y0, L.labelW - 40, y1, x1, y1); ctx.stroke();
+      ctx.setLineDash([]); ctx.globalAlpha = 1;
+      continue;
+    } else continue;
+    ctx.globalAlpha = dim(g) ? 0.2 : 0.8;
+    ctx.strokeStyle = col; ctx.setLineDash([5, 4]);
+    ctx.beginPath(); ctx.moveTo(x0, y0);
+    const mx = (x0 + x1) / 2;
+    ctx.bezierCurveTo(mx, y0, mx, y1, x1, y1); ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.fillStyle = col; ctx.beginPath(); ctx.arc(x1, y1, 3.5, 0, 7); ctx.fill();
+    ctx.globalAlpha = 1;
+  }
+
+  // tokens, easing toward where they belong
+  const ease = 1 - Math.exp(-dt / 90);
+  for (const v of tokens.keys()) if (!L.targets.has(v)) tokens.delete(v);
+  ctx.font = `${fp * 0.78}px ${C.font}`;
+  ctx.textBaseline = 'middle';
+  const lastE = ui.step > 0 ? m.events[ui.step - 1] : null;
+  for (const [v, T] of L.targets) {
+    let p = tokens.get(v);
+    if (!p) { p = { x: T.x, y: T.y, a: 0 }; tokens.set(v, p); }
+    p.x += (T.x - p.x) * ease; p.y += (T.y - p.y) * ease; p.a = Math.min(1, p.a + dt / 200);
+    if (Math.abs(T.x - p.x) < 0.3) p.x = T.x;
+    if (Math.abs(T.y - p.y) < 0.3) p.y = T.y;
+    p.w = T.w; p.h = T.h;
+    if (T.hidden && p.x === T.x && p.y === T.y) { p.hidden = true; continue; }
+    p.hidden = false;
+    if (p.y + T.h < sy || p.y > sy + h) continue;
+    const o = st.owner.get(v);
+    ctx.globalAlpha = p.a * (o && o.k === 'g' && dim(o.id) ? 0.25 : 1);
+    ctx.fillStyle = C.token;
+    roundRect(p.x, p.y, T.w, T.h, T.h / 2); ctx.fill();
+    if (v === ui.selected || (lastE && lastE.v === v && lastE.kind === 'violation')) { ctx.strokeStyle = v === ui.selected ? C.sel : C.viol; ctx.lineWidth = 2.5; ctx.stroke(); }
+    ctx.fillStyle = C['token-fg'];
+    ctx.fillText(ellipsize(m.label(v), T.w - 8), p.x + 5, p.y + T.h / 2 + 0.5);
+  }
+  ctx.globalAlpha = 1;
+  // a lane with more tokens than room says how many
+  for (const [g, k] of L.perLane) {
+    const Ln = L.lanes.get(g);
+    const tw = Math.round(fp * 4.2);
+    const room = Math.floor((L.laneW - 4 - (L.labelW + L.badgeW + 12)) / (tw + 4));
+    if (k > room && Ln) { ctx.fillStyle = C.fg; ctx.textAlign = 'right'; ctx.fillText(`+${k - room + 1}`, L.laneW - 8, Ln.y + Ln.h / 2 - fp * 0.9 + 4); ctx.textAlign = 'left'; }
+  }
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+
+  // panels, at most ten times a second
+  const now = performance.now();
+  if ((ui.step !== lastPanelStep || m !== lastPanelModel) && now - lastPanelTime > 100) {
+    lastPanelStep = ui.step; lastPanelModel = m; lastPanelTime = now;
+    $('stepno').textContent = `${ui.step} / ${m.n}`;
+    renderEvents();
+    renderBanner(st);
+    renderInspector();
+  }
+}
+
+// ---- panels ----
+function renderEvents() {
+  const m = ui.model, ol = $('events');
+  if (!m) { ol.innerHTML = ''; return; }
+  let idx;
+  if (ui.filterSet) {
+    const all = ui.filterSet.idx;
+    // the window around the playhead, in the filtered list
+    let lo = 0, hi = all.length;
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (all[mid] < ui.step) lo = mid + 1; else hi = mid; }
+    idx = all.slice(Math.max(0, lo - 40), lo + 12);
+  } else {
+    idx = [];
+    for (let i = Math.max(0, ui.step - 40); i < Math.min(m.n, ui.step + 12); i++) idx.push(i);
+  }
+  const frag = document.createDocumentFragment();
+  let cur = null;
+  for (const i of idx) {
+    const e = m.events[i];
+    const li = document.createElement('li');
+    li.dataset.i = String(i);
+    if (i === ui.step - 1) { li.className = 'cur'; cur = li; } else if (i >= ui.step) li.className = 'future';
+    if (e.kind === 'violation') li.classList.add('viol');
+    const seq = document.createElement('span'); seq.className = 'seq'; seq.textContent = e.seq;
+    const d = document.createElement('span'); d.textContent = m.describe(e);
+    li.append(seq, d);
+    if (e.at) li.title = e.at;
+    frag.append(li);
+  }
+  ol.replaceChildren(frag);
+  if (cur) cur.scrollIntoView({ block: 'nearest' });
+}
+
+let bannerViol = -1;
+function renderBanner(st) {
+  const m = ui.model, b = $('banner');
+  const i = st.lastViol;
+  if (i < 0) { b.hidden = true; bannerViol = -1; return; }
+  const e = m.events[i];
+  b.hidden = false;
+  b.innerHTML = '';
+  const t = document.createElement('span'); t.textContent = `⚠ ${e.rule}: ${e.msg || ''}`;
+  b.append(t);
+  if (e.at) { const a = document.createElement('span'); a.className = 'at'; a.textContent = e.at; b.append(a); }
+  if (i !== bannerViol) { b.classList.remove('flash'); void b.offsetWidth; b.classList.add('flash'); bannerViol = i; }
+}
+
+function renderInspector() {
+  const box = $('inspector'), m = ui.model;
+  if (!m || (!ui.selected && !ui.filter)) {
+    box.innerHTML = '<p class="muted small">Click a value to see who owned it and when; click a goroutine\'s name to keep only its interactions.</p>';
+    return;
+  }
+  box.innerHTML = '';
+  if (ui.filter) {
+    const p = document.createElement('p');
+    p.className = 'small';
+    p.textContent = `Showing only ${m.goName(ui.filter)} and what it touches (${ui.filterSet.idx.length} events). `;
+    const b = document.createElement('button'); b.type = 'button'; b.textContent = 'show all'; b.onclick = () => setFilter(0);
+    p.append(b); box.append(p);
+  }
+  if (ui.selected) {
+    const v = ui.selected;
+    const h = document.createElement('p');
+    h.innerHTML = '';
+    const name = document.createElement('strong'); name.textContent = m.label(v);
+    const own = document.createElement('span'); own.id = 'owner-now'; own.textContent = m.ownerText(v, ui.step);
+    h.append(name, document.createTextNode(' is owned by '), own);
+    box.append(h);
+    const ol = document.createElement('ol');
+    for (const x of m.history(v)) {
+      const li = document.createElement('li');
+      li.textContent = `#${m.events[x.i].seq} ${x.what} `;
+      if (x.at) { const a = document.createElement('span'); a.className = 'at'; a.textContent = x.at; li.append(a); }
+      if (x.i < ui.step) li.className = 'past';
+      li.onclick = () => setStep(x.i + 1);
+      ol.append(li);
+    }
+    const past = ol.querySelectorAll('li.past');
+    if (past.length) past[past.length - 1].classList.add('now');
+    box.append(ol);
+  }
+}
+
+function selectValue(v) {
+  ui.selected = v;
+  lastPanelStep = -1;
+  renderInspector();
+}
+
+function setFilter(g) {
+  if (!ui.model || ui.filter === g) g = 0;
+  ui.filter = g;
+  ui.filterSet = g ? ui.model.interactions(g) : null;
+  $('filter-note').textContent = g ? `· only ${ui.model.goName(g)}` : '';
+  lastPanelStep = -1;
+  renderInspector();
+  renderEvents();
+}
+
+function summary() {
+  const m = ui.model;
+  if (!m) return null;
+  const st = m.stateAt(ui.step);
+  const gs = [];
+  for (const g of m.gOrder) {
+    const s = st.g.get(g);
+    if (!s) continue;
+    const owns = [];
+    for (const [v, o] of st.owner) if (o.k === 'g' && o.id === g) owns.push(m.label(v));
+    gs.push({ id: g, name: m.gName.get(g), state: s.st, on: s.on, received: st.recv.get(g) || 0, owns, panic: s.panic, joinPanic: s.joinPanic });
+  }
+  const chans = [];
+  for (const [ch, info] of m.chans) chans.push({ id: ch, name: info.name, cap: info.cap, holds: (st.q.get(ch) || []).map(v => m.label(v)) });
+  return { source: m.source, step: ui.step, n: m.n, goroutines: gs, channels: chans, violation: st.lastViol >= 0 ? m.events[st.lastViol].rule : '' };
+}
+
+function drawMarks() {
+  const c = $('marks'), m = ui.model;
+  const w = c.clientWidth, h = c.clientHeight, dpr = window.devicePixelRatio || 1;
+  c.width = Math.round(w * dpr); c.height = Math.round(h * dpr);
+  const x = c.getContext('2d');
+  x.setTransform(dpr, 0, 0, dpr, 0, 0);
+  x.clearRect(0, 0, w, h);
+  if (!m || !m.n) return;
+  x.fillStyle = ui.colors.viol;
+  for (const i of m.violations) x.fillRect(8 + (w - 16) * (i + 1) / m.n - 1, 0, 3, h);
+}
+
+// ---- hit tests on the stage ----
+function stagePoint(ev) {
+  const r = canvas.getBoundingClientRect();
+  return { x: ev.clientX - r.left, y: ev.clientY - r.top + $('stage-scroll').scrollTop };
+}
+function hit(p) {
+  if (!layout) return null;
+  for (const [v, t] of tokens) {
+    if (!t.hidden && p.x >= t.x && p.x <= t.x + t.w && p.y >= t.y && p.y <= t.y + t.h) return { v };
+  }
+  for (const [g, Ln] of layout.lanes) {
+    if (p.y >= Ln.y && p.y <= Ln.y + Ln.h && p.x < layout.laneW) return { g, label: p.x < layout.labelW };
+  }
+  for (const [ch, B] of layout.chans) if (p.x >= B.x && p.x <= B.x + B.w && p.y >= B.y && p.y <= B.y + B.h) return { ch };
+  return null;
+}
+canvas.addEventListener('click', ev => {
+  const x = hit(stagePoint(ev));
+  if (!x) { selectValue(0); return; }
+  if (x.v) selectValue(x.v);
+  else if (x.g) setFilter(x.g);
+});
+canvas.addEventListener('mousemove', ev => {
+  const p = stagePoint(ev), x = hit(p), tip = $('tip'), m = ui.model;
+  if (!x || !m) { tip.hidden = true; canvas.style.cursor = ''; return; }
+  let text = '';
+  if (x.v) text = `${m.label(x.v)} — owned by ${m.ownerText(x.v, ui.step)} (click for its history)`;
+  else if (x.g) text = `${m.goName(x.g)} — click to keep only its interactions`;
+  else if (x.ch) { const c = m.chans.get(x.ch); text = `channel ${c.name}, ${c.cap < 0 ? 'unbounded' : c.cap === 0 ? 'unbuffered' : 'capacity ' + c.cap}`; }
+  canvas.style.cursor = x.v || x.g ? 'pointer' : '';
+  tip.textContent = text; tip.hidden = false;
+  const wrap = $('stage-wrap').getBoundingClientRect();
+  tip.style.left = Math.min(ev.clientX - wrap.left + 12, wrap.width - 260) + 'px';
+  tip.style.top = (ev.clientY - wrap.top + 14) + 'px';
+});
+canvas.addEventListener('mouseleave', () => { $('tip').hidden = true; });
+
+// ---- controls ----
+$('scenario').onchange = showScenario;
+$('run').onclick = () => {
+  const name = $('scenario').value;
+  if (!name) return;
+  sendOp({ op: 'run', scenario: name, pace: Number($('pace').value) });
+  status(`running ${name}…`);
+};
+$('stop').onclick = () => sendOp({ op: 'stop' });
+$('play').onclick = () => setPlaying(!ui.playing);
+$('back').onclick = () => { setPlaying(false); setStep(ui.step - 1); };
+$('fwd').onclick = () => { setPlaying(false); setStep(ui.step + 1); };
+$('first').onclick = () => { setPlaying(false); setStep(0); };
+$('last').onclick = () => { setPlaying(false); setStep(ui.model ? ui.model.n : 0); };
+$('scrub').oninput = () => { setPlaying(false); setStep(Number($('scrub').value)); };
+$('follow').onclick = () => {
+  if (ui.liveModel && ui.model !== ui.liveModel) show(ui.liveModel);
+  ui.follow = true; refreshBounds();
+};
+$('events').addEventListener('click', ev => {
+  const li = ev.target.closest('li');
+  if (li) { setPlaying(false); setStep(Number(li.dataset.i) + 1); }
+});
+$('events').addEventListener('mouseover', ev => {
+  const li = ev.target.closest('li');
+  if (!li || !ui.model) return;
+  const e = ui.model.events[Number(li.dataset.i)];
+  $('callsite').textContent = e && e.at ? `call site: ${e.at}` : 'no call site recorded for this event';
+});
+document.addEventListener('keydown', ev => {
+  if (ev.target.matches('input, select, textarea')) return;
+  if (ev.key === ' ') { ev.preventDefault(); setPlaying(!ui.playing); }
+  else if (ev.key === 'ArrowLeft') { setPlaying(false); setStep(ui.step - 1); }
+  else if (ev.key === 'ArrowRight') { setPlaying(false); setStep(ui.step + 1); }
+  else if (ev.key === 'Home') setStep(0);
+  else if (ev.key === 'End') setStep(ui.model ? ui.model.n : 0);
+});
+$('theme').onclick = () => setTheme(ui.theme === 'dark' ? 'light' : 'dark');
+function setTheme(t) {
+  ui.theme = t;
+  document.documentElement.dataset.theme = t;
+  try { localStorage.setItem('handoff-theme', t); } catch (e) { /* private mode */ }
+  readColors();
+  drawMarks();
+}
+
+// ---- files ----
+async function openFile(file) {
+  if (!file) return;
+  const max = ui.hello ? ui.hello.maxUpload : 64 << 20;
+  if (file.size > max) return status(`open ${file.name}: the file is ${(file.size / 1048576).toFixed(1)} MiB, more than the limit of ${(max / 1048576).toFixed(0)} MiB`, true);
+  status(`opening ${file.name}…`);
+  try {
+    const r = await fetch('/api/parse', { method: 'POST', body: file });
+    const j = await r.json();
+    if (!r.ok) return status(`${file.name}: ${j.error}`, true);
+    const m = new Model(file.name, 'file');
+    m.append(j.events);
+    m.done = true;
+    show(m);
+    status(`${file.name}: ${m.n} events`);
+  } catch (e) {
+    status(`open ${file.name}: ${e.message}`, true);
+  }
+}
+$('file').onchange = () => { openFile($('file').files[0]); $('file').value = ''; };
+let dragDepth = 0;
+window.addEventListener('dragenter', ev => { ev.preventDefault(); dragDepth++; $('drop').hidden = false; });
+window.addEventListener('dragleave', () => { if (--dragDepth <= 0) { dragDepth = 0; $('drop').hidden = true; } });
+window.addEventListener('dragover', ev => ev.preventDefault());
+window.addEventListener('drop', ev => {
+  ev.preventDefault(); dragDepth = 0; $('drop').hidden = true;
+  openFile(ev.dataTransfer.files[0]);
+});
+
+function download(name, blob) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob); a.download = name;
+  document.body.append(a); a.click(); a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+function baseName() { return (ui.model?.source || 'trace').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/\.jsonl$/, ''); }
+$('export-jsonl').onclick = () => {
+  if (!ui.model) return status('nothing to export yet', true);
+  const text = toJSONL(ui.model.source, ui.model.events);
+  window.handoff.lastExport = { kind: 'jsonl', size: text.length, head: text.slice(0, 200) };
+  download(baseName() + '.jsonl', new Blob([text], { type: 'application/jsonl' }));
+};
+$('export-svg').onclick = async () => {
+  if (!ui.model || ui.step === 0) return status('nothing to export yet: step into the trace first', true);
+  status('drawing SVG…');
+  const body = toJSONL(ui.model.source, ui.model.events.slice(0, ui.step));
+  try {
+    const r = await fetch('/api/svg', { method: 'POST', body });
+    if (!r.ok) { const j = await r.json(); return status(j.error, true); }
+    const svg = await r.text();
+    window.handoff.lastExport = { kind: 'svg', size: svg.length, head: svg.slice(0, 200) };
+    download(`${baseName()}-${ui.step}.svg`, new Blob([svg], { type: 'image/svg+xml' }));
+    status(`SVG of steps 1–${ui.step} downloaded`);
+  } catch (e) {
+    status('export svg: ' + e.message, true);
+  }
+};
+
+// ---- start ----
+let saved = null;
+try { saved = localStorage.getItem('handoff-theme'); } catch (e) { /* private mode */ }
+setTheme(saved || (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
+window.addEventListener('resize', drawMarks);
+connect();
+requestAnimationFrame(frame);

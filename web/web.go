@@ -1,0 +1,269 @@
+package web
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/handoff-viz/handoff/tracer"
+)
+
+//go:embed static
+var staticFiles embed.FS
+
+// static is the page's files without the "static/" prefix.
+var static = sync.OnceValue(func() fs.FS {
+	sub, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		panic(err) // the directory is embedded above: it is always there
+	}
+	return sub
+})
+
+// ScenarioInfo describes one scenario the page offers to run.
+type ScenarioInfo struct {
+	Name        string `json:"name"`
+	Summary     string `json:"summary"`
+	Description string `json:"description"`
+}
+
+// Trace is a trace file the user named when starting the server. The page
+// lists it and replays it; the server never reads files itself.
+type Trace struct {
+	Name   string
+	Header tracer.Header
+	Events []tracer.Event
+}
+
+// Config is everything the server needs from the rest of handoff.
+type Config struct {
+	// Scenarios are the scenarios the page lists.
+	Scenarios []ScenarioInfo
+	// Run records the named scenario, pausing pace between steps, and sends
+	// its events to sink while it runs. It returns when the run is over or
+	// ctx is cancelled. Nil means the page cannot run scenarios.
+	Run func(ctx context.Context, name string, pace time.Duration, sink tracer.Sink) error
+	// RenderSVG draws a trace as SVG, the same picture as `handoff render`.
+	// Nil means the page says that SVG export is unavailable.
+	RenderSVG func(evs []tracer.Event) ([]byte, error)
+	// Traces are the trace files named on the command line.
+	Traces []Trace
+	// MaxUpload limits the size of a request body (a trace file opened in
+	// the page, or sent for export). Zero means 64 MiB.
+	MaxUpload int64
+	// QueueLen is the number of messages waiting for one viewer before the
+	// viewer is disconnected as too slow. Zero means 256.
+	QueueLen int
+	// MaxLiveEvents limits the events kept of one live run, for viewers who
+	// join late; later events are dropped and counted. Zero means 4,000,000.
+	MaxLiveEvents int
+	// DefaultPace is the pace the page proposes. Zero means 150ms.
+	DefaultPace time.Duration
+	// Logf, when set, receives one line per notable happening (a viewer
+	// dropped as too slow, a program connected).
+	Logf func(format string, args ...any)
+}
+
+// Server is the browser view's HTTP handler. Make one with [New] and stop
+// it with [Server.Close].
+type Server struct {
+	cfg Config
+	mux *http.ServeMux
+	hub *hub
+}
+
+// New checks cfg and returns a server.
+func New(cfg Config) (*Server, error) {
+	seen := map[string]bool{}
+	for _, sc := range cfg.Scenarios {
+		if sc.Name == "" {
+			return nil, errors.New("web: scenario with an empty name")
+		}
+		if seen[sc.Name] {
+			return nil, fmt.Errorf("web: scenario %q listed twice", sc.Name)
+		}
+		seen[sc.Name] = true
+	}
+	for i, t := range cfg.Traces {
+		if t.Name == "" {
+			return nil, fmt.Errorf("web: trace %d has no name", i)
+		}
+	}
+	if cfg.MaxUpload < 0 || cfg.QueueLen < 0 || cfg.MaxLiveEvents < 0 || cfg.DefaultPace < 0 {
+		return nil, errors.New("web: negative limit in config")
+	}
+	if cfg.MaxUpload == 0 {
+		cfg.MaxUpload = 64 << 20
+	}
+	if cfg.QueueLen == 0 {
+		cfg.QueueLen = 256
+	}
+	if cfg.MaxLiveEvents == 0 {
+		cfg.MaxLiveEvents = 4_000_000
+	}
+	if cfg.DefaultPace == 0 {
+		cfg.DefaultPace = 150 * time.Millisecond
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s.hub = newHub(s)
+	fileServer := http.FileServer(http.FS(static()))
+	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFileFS(w, r, static(), "index.html")
+	})
+	s.mux.Handle("GET /static/", http.StripPrefix("/static", fileServer))
+	s.mux.HandleFunc("GET /ws", s.hub.serveViewer)
+	s.mux.HandleFunc("GET /ingest", s.hub.serveIngest)
+	s.mux.HandleFunc("POST /api/parse", s.serveParse)
+	s.mux.HandleFunc("POST /api/svg", s.serveSVG)
+	return s, nil
+}
+
+// ServeHTTP implements [http.Handler].
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; connect-src 'self'")
+	h.Set("Referrer-Policy", "no-referrer")
+	s.mux.ServeHTTP(w, r)
+}
+
+// Close stops the live run, disconnects every viewer and program, and
+// waits for the server's goroutines to end. http.Server.Shutdown does not
+// wait for WebSocket connections: call Close after it.
+func (s *Server) Close() error {
+	s.hub.close()
+	return nil
+}
+
+// Stats are counters for tests, benchmarks and the page.
+type Stats struct {
+	Viewers     int    // connected viewers
+	SlowDropped uint64 // viewers disconnected because their queue was full
+	LiveDropped uint64 // live events not kept because the run was too long
+}
+
+// Stats returns the server's counters.
+func (s *Server) Stats() Stats { return s.hub.stats() }
+
+// readTrace reads a trace file from a request body of at most MaxUpload
+// bytes, and reports a problem as an HTTP error the page shows as is.
+func (s *Server) readTrace(w http.ResponseWriter, r *http.Request, op string) (tracer.Header, []tracer.Event, bool) {
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)
+	h, evs, err := tracer.ReadTrace(body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("%s: the trace file is larger than the limit of %s", op, sizeString(s.cfg.MaxUpload)))
+			return h, nil, false
+		}
+		httpError(w, http.StatusBadRequest, fmt.Sprintf("%s: %v", op, err))
+		return h, nil, false
+	}
+	return h, evs, true
+}
+
+func (s *Server) serveParse(w http.ResponseWriter, r *http.Request) {
+	h, evs, ok := s.readTrace(w, r, "open trace")
+	if !ok {
+		return
+	}
+	hdr, err := json.Marshal(h)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "open trace: "+err.Error())
+		return
+	}
+	b := make([]byte, 0, 64+len(hdr)+len(evs)*96)
+	b = append(b, `{"header":`...)
+	b = append(b, hdr...)
+	b = append(b, `,"events":[`...)
+	b = appendEvents(b, evs)
+	b = append(b, "]}"...)
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+}
+
+func (s *Server) serveSVG(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.RenderSVG == nil {
+		httpError(w, http.StatusNotImplemented, "export svg: SVG export is not available in this build of handoff")
+		return
+	}
+	_, evs, ok := s.readTrace(w, r, "export svg")
+	if !ok {
+		return
+	}
+	if len(evs) == 0 {
+		httpError(w, http.StatusBadRequest, "export svg: the trace has no events")
+		return
+	}
+	svg, err := s.cfg.RenderSVG(evs)
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "export svg: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Content-Disposition", `attachment; filename="handoff.svg"`)
+	w.Write(svg)
+}
+
+// httpError answers with a JSON object {"error": msg}.
+func httpError(w http.ResponseWriter, code int, msg string) {
+	b, _ := json.Marshal(map[string]string{"error": msg})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	w.Write(b)
+}
+
+func sizeString(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// appendEvents appends evs as JSON objects separated by commas.
+func appendEvents(b []byte, evs []tracer.Event) []byte {
+	for i := range evs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = tracer.AppendEventJSON(b, &evs[i])
+	}
+	return b
+}
+
+// appendString appends s as a JSON string.
+func appendString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s)
+	return append(b, q...)
+}
+
+// sameOrigin reports whether a WebSocket handshake may proceed: a browser
+// always sends Origin, and it must name this very host; a request without
+// Origin does not come from a page (a traced program, a test's dialer).
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	rest, ok := strings.CutPrefix(o, "http://")
+	if !ok {
+		rest, ok = strings.CutPrefix(o, "https://")
+	}
+	if !ok || strings.ContainsAny(rest, "/?#@") {
+		return false
+	}
+	return strings.EqualFold(rest, r.Host)
+}

@@ -1,0 +1,546 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/goleak"
+
+	"github.com/handoff-viz/handoff/tracer"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// start serves cfg on 127.0.0.1 and stops everything when the test ends.
+func start(t testing.TB, cfg Config) (*Server, *httptest.Server) {
+	t.Helper()
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(func() {
+		s.Close()
+		ts.Close()
+	})
+	return s, ts
+}
+
+func wsURL(ts *httptest.Server, path string) string {
+	return "ws" + strings.TrimPrefix(ts.URL, "http") + path
+}
+
+func dial(t testing.TB, ts *httptest.Server, path string, h http.Header) *websocket.Conn {
+	t.Helper()
+	c, resp, err := websocket.DefaultDialer.Dial(wsURL(ts, path), h)
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		t.Fatalf("dial %s: %v (status %d)", path, err, status)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// msg is any message from the server to a viewer.
+type msg struct {
+	Type      string            `json:"type"`
+	Session   int               `json:"session"`
+	Source    string            `json:"source"`
+	Kind      string            `json:"kind"`
+	Events    json.RawMessage   `json:"events"`
+	Done      bool              `json:"done"`
+	Error     string            `json:"error"`
+	Msg       string            `json:"msg"`
+	Dropped   int               `json:"dropped"`
+	Scenarios []ScenarioInfo    `json:"scenarios"`
+	CanRun    bool              `json:"canRun"`
+	CanSVG    bool              `json:"canSVG"`
+	Traces    []json.RawMessage `json:"traces"`
+	N         int               `json:"n"`
+}
+
+func (m *msg) events(t testing.TB) []map[string]any {
+	t.Helper()
+	if m.Type == "trace" {
+		return nil
+	}
+	var evs []map[string]any
+	if len(m.Events) > 0 {
+		if err := json.Unmarshal(m.Events, &evs); err != nil {
+			t.Fatalf("events of %s: %v", m.Type, err)
+		}
+	}
+	return evs
+}
+
+func read(t testing.TB, c *websocket.Conn) msg {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, data, err := c.ReadMessage()
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	var m msg
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatalf("message %.200s: %v", data, err)
+	}
+	return m
+}
+
+// readUntil reads messages until one of type typ, skipping "viewers".
+func readUntil(t testing.TB, c *websocket.Conn, typ string, each func(msg)) msg {
+	t.Helper()
+	for {
+		m := read(t, c)
+		if each != nil {
+			each(m)
+		}
+		if m.Type == typ {
+			return m
+		}
+	}
+}
+
+func testConfig() Config {
+	return Config{
+		Scenarios: []ScenarioInfo{
+			{Name: "bounded-producers", Summary: "two producers, one bounded queue"},
+			{Name: "use-after-send", Summary: "a value used after it was sent"},
+		},
+		Run:       fakeRun(map[string][]tracer.Event{"bounded-producers": boundedProducers(), "use-after-send": useAfterSend()}),
+		RenderSVG: fakeSVG,
+		Traces:    []Trace{{Name: "synth.jsonl", Header: tracer.Header{Source: "synth"}, Events: synth(20, 10_000)}},
+	}
+}
+
+func TestGeneratedTracesAreValid(t *testing.T) {
+	for name, evs := range map[string][]tracer.Event{
+		"bounded-producers": boundedProducers(),
+		"use-after-send":    useAfterSend(),
+		"synth":             synth(200, 20_000),
+	} {
+		if err := tracer.Validate(evs); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	tl := tracer.BuildTimeline(boundedProducers())
+	if got := tl.Goroutine(4).Name; got != "consumer" {
+		t.Fatalf("goroutine 4 is %q", got)
+	}
+	if n := tl.Channel(1).Received; n != 10 {
+		t.Errorf("consumer received %d values, want 10", n)
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	for name, cfg := range map[string]Config{
+		"empty scenario name": {Scenarios: []ScenarioInfo{{Name: ""}}},
+		"duplicate scenario":  {Scenarios: []ScenarioInfo{{Name: "a"}, {Name: "a"}}},
+		"unnamed trace":       {Traces: []Trace{{}}},
+		"negative limit":      {MaxUpload: -1},
+	} {
+		if _, err := New(cfg); err == nil {
+			t.Errorf("%s: no error", name)
+		} else if !strings.HasPrefix(err.Error(), "web: ") {
+			t.Errorf("%s: error %q lacks the prefix", name, err)
+		}
+	}
+}
+
+func TestStaticFiles(t *testing.T) {
+	_, ts := start(t, testConfig())
+	for _, tc := range []struct {
+		path   string
+		status int
+		has    string
+	}{
+		{"/", 200, "<title>handoff"},
+		{"/static/app.js", 200, "WebSocket"},
+		{"/static/model.js", 200, "stateAt"},
+		{"/static/style.css", 200, "--bg"},
+		{"/static/../web.go", 404, ""},
+		{"/static/%2e%2e/web.go", 404, ""},
+		{"/web.go", 404, ""},
+		{"/etc/passwd", 404, ""},
+		{"/static/missing.js", 404, ""},
+	} {
+		resp, err := http.Get(ts.URL + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("GET %s: status %d, want %d", tc.path, resp.StatusCode, tc.status)
+		}
+		if !bytes.Contains(body, []byte(tc.has)) {
+			t.Errorf("GET %s: body lacks %q", tc.path, tc.has)
+		}
+		if tc.status == 200 && resp.Header.Get("Content-Security-Policy") == "" {
+			t.Errorf("GET %s: no Content-Security-Policy", tc.path)
+		}
+	}
+}
+
+func TestHelloAndLiveRun(t *testing.T) {
+	_, ts := start(t, testConfig())
+	c := dial(t, ts, "/ws", nil)
+	hello := read(t, c)
+	if hello.Type != "hello" || len(hello.Scenarios) != 2 || !hello.CanRun || !hello.CanSVG || len(hello.Traces) != 1 {
+		t.Fatalf("hello: %+v", hello)
+	}
+	c.WriteJSON(map[string]any{"op": "run", "scenario": "bounded-producers", "pace": 0})
+	live := readUntil(t, c, "live", nil)
+	if live.Source != "bounded-producers" || live.Kind != "scenario" {
+		t.Fatalf("live: %+v", live)
+	}
+	n := len(live.events(t))
+	end := readUntil(t, c, "live-end", func(m msg) {
+		if m.Type == "events" {
+			if m.Session != live.Session {
+				t.Errorf("events of session %d during session %d", m.Session, live.Session)
+			}
+			n += len(m.events(t))
+		}
+	})
+	if end.Error != "" {
+		t.Errorf("live-end error %q", end.Error)
+	}
+	if want := len(boundedProducers()); n != want {
+		t.Errorf("got %d events, want %d", n, want)
+	}
+
+	// A viewer who comes later gets the whole run in one message.
+	late := dial(t, ts, "/ws", nil)
+	read(t, late) // hello
+	backlog := read(t, late)
+	if backlog.Type != "live" || !backlog.Done || len(backlog.events(t)) != len(boundedProducers()) {
+		t.Errorf("late viewer: %s done=%v with %d events", backlog.Type, backlog.Done, len(backlog.events(t)))
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	_, ts := start(t, testConfig())
+	c := dial(t, ts, "/ws", nil)
+	read(t, c)
+	for _, tc := range []struct{ req, want string }{
+		{`{"op":"run","scenario":"nope"}`, `run: no scenario named "nope"`},
+		{`{"op":"run","scenario":"use-after-send","pace":-5}`, "run: pace must be between 0 and 10000 milliseconds"},
+		{`{"op":"open","trace":7}`, "open: no trace number 7"},
+		{`{"op":"dance"}`, `unknown op "dance"`},
+		{`not json`, "bad request"},
+	} {
+		c.WriteMessage(websocket.TextMessage, []byte(tc.req))
+		m := readUntil(t, c, "error", nil)
+		if !strings.Contains(m.Msg, tc.want) {
+			t.Errorf("%s: error %q, want %q", tc.req, m.Msg, tc.want)
+		}
+	}
+}
+
+func TestStopAndReplaceRun(t *testing.T) {
+	cfg := testConfig()
+	_, ts := start(t, cfg)
+	c := dial(t, ts, "/ws", nil)
+	read(t, c)
+	c.WriteJSON(map[string]any{"op": "run", "scenario": "bounded-producers", "pace": 1000})
+	first := readUntil(t, c, "live", nil)
+	c.WriteJSON(map[string]any{"op": "run", "scenario": "use-after-send", "pace": 0})
+	var ends []msg
+	second := readUntil(t, c, "live", nil)
+	if second.Session == first.Session || second.Source != "use-after-send" {
+		t.Fatalf("second run: %+v", second)
+	}
+	for len(ends) < 1 {
+		m := read(t, c)
+		if m.Type == "live-end" {
+			ends = append(ends, m)
+		}
+	}
+	if ends[0].Session != second.Session || ends[0].Error != "" {
+		t.Errorf("end: %+v", ends[0])
+	}
+	c.WriteJSON(map[string]any{"op": "run", "scenario": "bounded-producers", "pace": 1000})
+	third := readUntil(t, c, "live", nil)
+	c.WriteJSON(map[string]any{"op": "stop"})
+	end := readUntil(t, c, "live-end", nil)
+	if end.Session != third.Session || end.Error != "stopped" {
+		t.Errorf("stopped run ended with %+v", end)
+	}
+}
+
+func TestOriginChecked(t *testing.T) {
+	_, ts := start(t, testConfig())
+	host := strings.TrimPrefix(ts.URL, "http://")
+	for _, tc := range []struct {
+		origin string
+		ok     bool
+	}{
+		{"", true},
+		{"http://" + host, true},
+		{"http://evil.example", false},
+		{"http://" + host + ".evil.example", false},
+		{"http://evil.example/" + host, false},
+		{"null", false},
+		{"file://", false},
+	} {
+		h := http.Header{}
+		if tc.origin != "" {
+			h.Set("Origin", tc.origin)
+		}
+		for _, path := range []string{"/ws", "/ingest"} {
+			c, resp, err := websocket.DefaultDialer.Dial(wsURL(ts, path), h)
+			if tc.ok != (err == nil) {
+				t.Errorf("%s with Origin %q: err %v", path, tc.origin, err)
+			}
+			if err == nil {
+				c.Close()
+			} else if resp != nil && resp.StatusCode != http.StatusForbidden {
+				t.Errorf("%s with Origin %q: status %d", path, tc.origin, resp.StatusCode)
+			}
+		}
+	}
+}
+
+func TestStreamNamedTrace(t *testing.T) {
+	cfg := testConfig()
+	_, ts := start(t, cfg)
+	c := dial(t, ts, "/ws", nil)
+	read(t, c)
+	c.WriteJSON(map[string]any{"op": "open", "trace": 0})
+	readUntil(t, c, "trace", nil)
+	n := 0
+	readUntil(t, c, "trace-end", func(m msg) {
+		if m.Type == "trace-events" {
+			n += len(m.events(t))
+		}
+	})
+	if want := len(cfg.Traces[0].Events); n != want {
+		t.Errorf("streamed %d events, want %d", n, want)
+	}
+}
+
+func traceFile(t testing.TB, evs []tracer.Event) []byte {
+	var b bytes.Buffer
+	if err := tracer.WriteTrace(&b, tracer.Header{Source: "test"}, evs); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func post(t testing.TB, url string, body []byte) (int, []byte) {
+	resp, err := http.Post(url, "application/jsonl", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func TestParseAndExport(t *testing.T) {
+	cfg := testConfig()
+	cfg.MaxUpload = 4 << 10
+	_, ts := start(t, cfg)
+	good := traceFile(t, useAfterSend())
+
+	code, body := post(t, ts.URL+"/api/parse", good)
+	var parsed struct {
+		Header tracer.Header
+		Events []map[string]any
+	}
+	if err := json.Unmarshal(body, &parsed); code != 200 || err != nil {
+		t.Fatalf("parse: %d %s %v", code, body, err)
+	}
+	if len(parsed.Events) != len(useAfterSend()) || parsed.Header.Source != "test" || parsed.Events[4]["at"] != "main.go:17" {
+		t.Errorf("parse: %s", body)
+	}
+
+	bad := bytes.Replace(good, []byte(`"seq":3`), []byte(`"seq":9`), 1)
+	for _, tc := range []struct {
+		name, path string
+		body       []byte
+		code       int
+		want       string
+	}{
+		{"bad seq", "/api/parse", bad, 400, "open trace: line 4"},
+		{"not a trace", "/api/parse", []byte("hello\n"), 400, "open trace:"},
+		{"too big", "/api/parse", traceFile(t, synth(4, 200)), 413, "larger than the limit of 4 KiB"},
+		{"svg of bad trace", "/api/svg", bad, 400, "export svg: line 4"},
+		{"svg of nothing", "/api/svg", traceFile(t, nil), 400, "export svg: the trace has no events"},
+	} {
+		code, body := post(t, ts.URL+tc.path, tc.body)
+		var e struct{ Error string }
+		json.Unmarshal(body, &e)
+		if code != tc.code || !strings.Contains(e.Error, tc.want) {
+			t.Errorf("%s: %d %q, want %d %q", tc.name, code, e.Error, tc.code, tc.want)
+		}
+	}
+
+	code, body = post(t, ts.URL+"/api/svg", good)
+	if code != 200 || !bytes.HasPrefix(body, []byte("<svg")) || !bytes.Contains(body, []byte("violation")) {
+		t.Errorf("svg: %d %.100s", code, body)
+	}
+	resp, err := http.Get(ts.URL + "/api/parse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET /api/parse: %d", resp.StatusCode)
+	}
+}
+
+func TestSVGUnavailable(t *testing.T) {
+	cfg := testConfig()
+	cfg.RenderSVG = nil
+	_, ts := start(t, cfg)
+	code, body := post(t, ts.URL+"/api/svg", traceFile(t, useAfterSend()))
+	if code != http.StatusNotImplemented || !bytes.Contains(body, []byte("not available")) {
+		t.Errorf("svg without renderer: %d %s", code, body)
+	}
+	c := dial(t, ts, "/ws", nil)
+	if hello := read(t, c); hello.CanSVG {
+		t.Errorf("hello says SVG can be exported")
+	}
+}
+
+func TestIngest(t *testing.T) {
+	_, ts := start(t, testConfig())
+	viewer := dial(t, ts, "/ws", nil)
+	read(t, viewer)
+	prog := dial(t, ts, "/ingest", nil)
+	file := traceFile(t, boundedProducers())
+	lines := bytes.SplitAfter(file, []byte("\n"))
+	// header alone, then the events in uneven chunks of whole lines
+	prog.WriteMessage(websocket.TextMessage, lines[0])
+	for i := 1; i < len(lines); i += 7 {
+		prog.WriteMessage(websocket.TextMessage, bytes.Join(lines[i:min(i+7, len(lines))], nil))
+	}
+	prog.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+	live := readUntil(t, viewer, "live", nil)
+	if live.Source != "test" || live.Kind != "program" {
+		t.Errorf("live: %+v", live)
+	}
+	n := len(live.events(t))
+	end := readUntil(t, viewer, "live-end", func(m msg) {
+		if m.Type == "events" {
+			n += len(m.events(t))
+		}
+	})
+	if n != len(boundedProducers()) || end.Error != "" {
+		t.Errorf("got %d events, end %+v", n, end)
+	}
+
+	// A broken stream ends the session with a message naming the line.
+	prog2 := dial(t, ts, "/ingest", nil)
+	prog2.WriteMessage(websocket.TextMessage, lines[0])
+	prog2.WriteMessage(websocket.TextMessage, []byte(`{"seq":1,"t":1,"kind":"warp","g":1}`+"\n"))
+	readUntil(t, viewer, "live", nil)
+	end = readUntil(t, viewer, "live-end", nil)
+	if !strings.Contains(end.Error, "line 2") || !strings.Contains(end.Error, "warp") {
+		t.Errorf("broken stream ended with %q", end.Error)
+	}
+}
+
+// A viewer that stops reading is disconnected and counted; the others get
+// every event and the run is never held up.
+func TestSlowViewerDropped(t *testing.T) {
+	b := &builder{}
+	b.add(tracer.Event{Kind: tracer.KindChan, G: 1, Ch: 1, Name: "c", Cap: -1})
+	for v := 1; v <= 100_000; v++ {
+		b.add(tracer.Event{Kind: tracer.KindMake, G: 1, V: tracer.ValueID(v), Label: strings.Repeat("x", 40)})
+	}
+	evs := b.evs
+	cfg := testConfig()
+		cfg.Scenarios = []ScenarioInfo{{Name: "flood"}}
+	cfg.Run = func(ctx context.Context, name string, pace time.Duration, sink tracer.Sink) error {
+		for i := 0; i < len(evs); i += 100 {
+			sink.Emit(evs[i:min(i+100, len(evs))])
+			time.Sleep(time.Millisecond)
+		}
+		return nil
+	}
+	s, ts := start(t, cfg)
+
+	// The stalled viewer's socket has a tiny receive buffer and is never read.
+	d := websocket.Dialer{NetDialContext: (&net.Dialer{Control: func(network, address string, c syscall.RawConn) error {
+		return c.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+	}}).DialContext}
+	stalled, _, err := d.Dial(wsURL(ts, "/ws"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.Close()
+
+	good := dial(t, ts, "/ws", nil)
+	read(t, good)
+	good.WriteJSON(map[string]any{"op": "run", "scenario": "flood"})
+	// Count without decoding: the reader must not be the slow one.
+	n := 0
+	for {
+		good.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, data, err := good.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += bytes.Count(data, []byte(`{"seq":`))
+		if bytes.HasPrefix(data, []byte(`{"type":"live-end"`)) {
+			break
+		}
+	}
+	if n != len(evs) {		t.Errorf("the reading viewer got %d events of %d", n, len(evs))
+	}
+	if st := s.Stats(); st.SlowDropped != 1 {
+		t.Errorf("slow viewers dropped: %d, want 1", st.SlowDropped)
+	}
+}
+
+func TestCloseStopsEverything(t *testing.T) {
+	cfg := testConfig()
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	c := dial(t, ts, "/ws", nil)
+	read(t, c)
+	c.WriteJSON(map[string]any{"op": "run", "scenario": "bounded-producers", "pace": 5000})
+	readUntil(t, c, "live", nil)
+	prog := dial(t, ts, "/ingest", nil)
+	prog.WriteMessage(websocket.TextMessage, []byte(`{"format":"handoff","version":1}`+"\n"))
+	done := make(chan struct{})
+	go func() { s.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	ts.Close()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		if _, _, err := c.ReadMessage(); err != nil {
+			break
+		}
+	}
+	resp, err := http.Get(ts.URL + "/")
+	if err == nil {
+		resp.Body.Close()
+		t.Error("server still answers after Close")
+	}
+}
