@@ -468,7 +468,7 @@ func TestSlowViewerDropped(t *testing.T) {
 	}
 	evs := b.evs
 	cfg := testConfig()
-		cfg.Scenarios = []ScenarioInfo{{Name: "flood"}}
+	cfg.Scenarios = []ScenarioInfo{{Name: "flood"}}
 	cfg.Run = func(ctx context.Context, name string, pace time.Duration, sink tracer.Sink) error {
 		for i := 0; i < len(evs); i += 100 {
 			sink.Emit(evs[i:min(i+100, len(evs))])
@@ -504,7 +504,8 @@ func TestSlowViewerDropped(t *testing.T) {
 			break
 		}
 	}
-	if n != len(evs) {		t.Errorf("the reading viewer got %d events of %d", n, len(evs))
+	if n != len(evs) {
+		t.Errorf("the reading viewer got %d events of %d", n, len(evs))
 	}
 	if st := s.Stats(); st.SlowDropped != 1 {
 		t.Errorf("slow viewers dropped: %d, want 1", st.SlowDropped)
