@@ -250,7 +250,7 @@ func Convert(r io.Reader, opts Options, emit func(*tracer.Event) error) (*Report
 func describe(err error) error {
 	msg := err.Error()
 	switch {
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), strings.Contains(msg, "failed to read full"):
 		return fmt.Errorf("the file ends too early (truncated?): %w", err)
 	case strings.Contains(msg, "bad file format"), strings.Contains(msg, "not a trace"), strings.Contains(msg, "header"):
 		return fmt.Errorf("not a Go execution trace: %w", err)
