@@ -1,0 +1,26 @@
+/*
+Handoff shows who owns each value in a concurrent Go program, and when.
+
+Usage:
+
+	handoff list
+	handoff run NAME [--format text|jsonl] [-o FILE] [--pace DURATION] [--seed N]
+	handoff check INPUT
+	handoff render INPUT -o OUT
+	handoff serve [--addr 127.0.0.1:7070] [--open] [TRACE...]
+	handoff import TRACE -o OUT.jsonl
+
+INPUT is the name of a scenario (handoff list shows them) or a trace file:
+handoff's JSON Lines format (docs/trace-format.md) or a Go execution trace.
+
+Run executes a scenario under the tracer and prints its ownership timeline:
+one line per event with the owner of the value it touched afterwards, the
+goroutines that blocked and why, and the rules that were broken. With
+--format jsonl it writes the trace file instead.
+
+Check prints each broken rule with its explanation. It exits 0 when the
+trace is clean, 1 when it found violations, and 2 for bad usage or input.
+
+Errors start with "handoff:" and go to standard error.
+*/
+package main
