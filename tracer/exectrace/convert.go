@@ -149,16 +149,17 @@ type frame struct {
 	at   string // file:line of the first user frame
 	site string // base(file):line, for names
 	sys  bool   // the outermost frame is in the runtime
+	id   int32  // interned at: 0 when there is no user frame
 }
 
 type groupKey struct {
 	op op
-	at string
+	at int32
 }
 
 type labelKey struct {
 	conf           Confidence
-	sendAt, recvAt string
+	sendAt, recvAt int32
 }
 
 // gstate is a live goroutine.
@@ -177,7 +178,7 @@ type gstate struct {
 // siteInfo links call sites that met in a handoff, and remembers the
 // goroutines seen at each (a few), for wait-for cycles.
 type siteInfo struct {
-	peers map[string]struct{}
+	peers map[int32]struct{}
 	gs    []trace.GoID
 }
 
@@ -200,12 +201,13 @@ type converter struct {
 	nextV    tracer.ValueID
 	closedCh map[tracer.ChanID]struct{} // channels a close was written for
 
-	gs     map[trace.GoID]*gstate
-	frames map[trace.Stack]frame // reset each generation: stacks are per generation
-	groups map[groupKey]*Group
-	labels map[labelKey]string
-	sites  map[string]*siteInfo
-	ev     tracer.Event
+	gs      map[trace.GoID]*gstate
+	frames  map[trace.Stack]frame // reset each generation: stacks are per generation
+	groups  map[groupKey]*Group
+	labels  map[labelKey]string
+	sites   []siteInfo       // by frame.id; 0 is unused
+	siteIDs map[string]int32 // frame.at to id
+	ev      tracer.Event
 }
 
 // Convert reads a Go execution trace from r and calls emit with each event
@@ -222,15 +224,16 @@ func Convert(r io.Reader, opts Options, emit func(*tracer.Event) error) (*Report
 		return nil, fmt.Errorf("read go execution trace: %w", describe(err))
 	}
 	c := &converter{
-		opts:   opts,
-		emitFn: emit,
-		from:   tracer.Time(opts.From),
-		to:     tracer.Time(opts.To),
-		gs:     map[trace.GoID]*gstate{},
-		frames: map[trace.Stack]frame{},
-		groups: map[groupKey]*Group{},
-		labels: map[labelKey]string{},
-		sites:  map[string]*siteInfo{},
+		opts:    opts,
+		emitFn:  emit,
+		from:    tracer.Time(opts.From),
+		to:      tracer.Time(opts.To),
+		gs:      map[trace.GoID]*gstate{},
+		frames:  map[trace.Stack]frame{},
+		groups:  map[groupKey]*Group{},
+		labels:  map[labelKey]string{},
+		sites:   make([]siteInfo, 1),
+		siteIDs: map[string]int32{},
 
 		closedCh: map[tracer.ChanID]struct{}{},
 	}
@@ -260,44 +263,104 @@ func describe(err error) error {
 	return err
 }
 
-func (c *converter) run(tr *trace.Reader) error {
+// batch is a run of events read ahead by the reading goroutine.
+type batch struct {
+	evs []trace.Event
+	err error // after evs; io.EOF at the end
+}
+
+const batchSize = 512
+
+// readAhead reads events on its own goroutine, so that parsing (x/exp/trace)
+// and converting run on two cores. It stops when done is closed.
+func readAhead(tr *trace.Reader, out chan<- batch, free chan []trace.Event, done <-chan struct{}) {
+	defer close(out)
 	for {
-		ev, err := tr.ReadEvent()
-		if err == io.EOF {
-			return nil
+		var buf []trace.Event
+		select {
+		case buf = <-free:
+		default:
+			buf = make([]trace.Event, 0, batchSize)
+		}
+		var err error
+		for len(buf) < batchSize {
+			var ev trace.Event
+			if ev, err = tr.ReadEvent(); err != nil {
+				break
+			}
+			buf = append(buf, ev)
+		}
+		select {
+		case out <- batch{buf, err}:
+		case <-done:
+			return
 		}
 		if err != nil {
-			return fmt.Errorf("read go execution trace after %d events: %w", c.rep.GoEvents, describe(err))
+			return
 		}
-		c.rep.GoEvents++
-		if c.opts.Progress != nil && c.rep.GoEvents&(1<<16-1) == 0 {
-			c.opts.Progress(c.rep.GoEvents)
+	}
+}
+
+func (c *converter) run(tr *trace.Reader) error {
+	batches := make(chan batch, 4)
+	free := make(chan []trace.Event, 6)
+	done := make(chan struct{})
+	go readAhead(tr, batches, free, done)
+	defer func() {
+		close(done)
+		for range batches { // wait for the reader to stop
 		}
-		if !c.started {
-			c.start, c.started = ev.Time(), true
-		}
-		t := tracer.Time(ev.Time() - c.start)
-		if t < c.lastT {
-			t = c.lastT
-		}
-		if c.to > 0 && t > c.to {
-			c.stopped = true
-			return nil
-		}
-		c.lastT = t
-		switch ev.Kind() {
-		case trace.EventSync:
-			clear(c.frames)
-		case trace.EventStateTransition:
-			st := ev.StateTransition()
-			if st.Resource.Kind != trace.ResourceGoroutine {
-				continue
-			}
-			if err := c.transition(&ev, &st, t); err != nil {
+	}()
+	for b := range batches {
+		for i := range b.evs {
+			if stop, err := c.event(&b.evs[i]); stop || err != nil {
 				return err
 			}
 		}
+		clear(b.evs) // drop references to the generation
+		select {
+		case free <- b.evs[:0]:
+		default:
+		}
+		if b.err == io.EOF {
+			return nil
+		}
+		if b.err != nil {
+			return fmt.Errorf("read go execution trace after %d events: %w", c.rep.GoEvents, describe(b.err))
+		}
 	}
+	return nil
+}
+
+// event converts one event; stop says the window has ended.
+func (c *converter) event(ev *trace.Event) (stop bool, err error) {
+	c.rep.GoEvents++
+	if c.opts.Progress != nil && c.rep.GoEvents&(1<<16-1) == 0 {
+		c.opts.Progress(c.rep.GoEvents)
+	}
+	if !c.started {
+		c.start, c.started = ev.Time(), true
+	}
+	t := tracer.Time(ev.Time() - c.start)
+	if t < c.lastT {
+		t = c.lastT
+	}
+	if c.to > 0 && t > c.to {
+		c.stopped = true
+		return true, nil
+	}
+	c.lastT = t
+	switch ev.Kind() {
+	case trace.EventSync:
+		clear(c.frames)
+	case trace.EventStateTransition:
+		st := ev.StateTransition()
+		if st.Resource.Kind != trace.ResourceGoroutine {
+			return false, nil
+		}
+		return false, c.transition(ev, &st, t)
+	}
+	return false, nil
 }
 
 func (c *converter) inWindow(t tracer.Time) bool { return t >= c.from }
@@ -335,6 +398,14 @@ func (c *converter) frameOf(s trace.Stack) frame {
 		}
 	}
 	f.sys = systemFunc(outer)
+	if f.at != "" {
+		f.id = c.siteIDs[f.at]
+		if f.id == 0 {
+			c.sites = append(c.sites, siteInfo{})
+			f.id = int32(len(c.sites) - 1)
+			c.siteIDs[f.at] = f.id
+		}
+	}
 	c.frames[s] = f
 	return f
 }
@@ -482,7 +553,7 @@ func (c *converter) blocked(ev *trace.Event, st *trace.StateTransition, id trace
 	g.waiting, g.reason, g.wait, g.since, g.ch = true, st.Reason, f, t, 0
 	o := waitOp(st.Reason)
 	if (o == opSend || o == opRecv || o == opSelect) && f.at != "" {
-		c.meet(f.at, "", id)
+		c.meet(f.id, 0, id)
 	}
 	if (o != opSend && o != opRecv) || !c.user(g) || !c.inWindow(t) || f.at == "" {
 		return nil
@@ -503,7 +574,7 @@ func (c *converter) blocked(ev *trace.Event, st *trace.StateTransition, id trace
 // group returns the channel group of a wait at f, writing its chan event
 // (by goroutine g) the first time.
 func (c *converter) group(o op, f frame, g trace.GoID, t tracer.Time) (*Group, error) {
-	key := groupKey{o, f.at}
+	key := groupKey{o, f.id}
 	grp := c.groups[key]
 	if grp != nil && grp.Ch != 0 {
 		return grp, nil
@@ -526,14 +597,15 @@ func (c *converter) group(o op, f frame, g trace.GoID, t tracer.Time) (*Group, e
 }
 
 // meet links call sites a and b, and remembers g at a.
-func (c *converter) meet(a, b string, g trace.GoID) {
-	si := c.sites[a]
-	if si == nil {
-		si = &siteInfo{peers: map[string]struct{}{}}
-		c.sites[a] = si
+func (c *converter) meet(a, b int32, g trace.GoID) {
+	si := &c.sites[a]
+	if si.peers == nil {
+		si.peers = map[int32]struct{}{}
 	}
-	if b != "" {
-		si.peers[b] = struct{}{}
+	if b != 0 {
+		if _, ok := si.peers[b]; !ok {
+			si.peers[b] = struct{}{}
+		}
 	}
 	if g != trace.NoGoroutine && !containsG(si.gs, g) {
 		if len(si.gs) >= maxSiteGoroutines {
@@ -620,8 +692,8 @@ func (c *converter) woken(ev *trace.Event, id trace.GoID, t tracer.Time) error {
 		return nil
 	}
 	if g.wait.at != "" && wf.at != "" {
-		c.meet(g.wait.at, wf.at, id)
-		c.meet(wf.at, g.wait.at, wakerID)
+		c.meet(g.wait.id, wf.id, id)
+		c.meet(wf.id, g.wait.id, wakerID)
 	}
 	c.rep.Handoffs[conf]++
 	if !c.user(g) || !c.user(waker) || !c.inWindow(t) || g.wait.at == "" {
@@ -645,7 +717,10 @@ func (c *converter) woken(ev *trace.Event, id trace.GoID, t tracer.Time) error {
 	}
 	c.nextV++
 	v := c.nextV
-	lk := labelKey{conf, sendSite, recvSite}
+	lk := labelKey{conf, wf.id, g.wait.id}
+	if !senderIsWaker {
+		lk.sendAt, lk.recvAt = lk.recvAt, lk.sendAt
+	}
 	label, ok := c.labels[lk]
 	if !ok {
 		label = conf.String() + ": " + sendSite + " → " + recvSite

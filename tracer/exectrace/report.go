@@ -34,7 +34,8 @@ func (c *converter) finish() {
 		if b.Reason == "" {
 			b.Reason = [...]string{opSend: "chan send", opRecv: "chan receive", opSelect: "select", opSync: "sync", opOther: "unknown", opNone: "unknown"}[o]
 		}
-		if si := c.sites[g.wait.at]; si != nil && g.wait.at != "" {
+		if g.wait.id != 0 {
+			si := &c.sites[g.wait.id]
 			for p := range si.peers {
 				for _, h := range c.sites[p].gs {
 					if h != g.id && !slices.Contains(b.Peers, tracer.GoID(h)) {
