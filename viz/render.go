@@ -1,0 +1,106 @@
+package viz
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/handoff-viz/handoff/tracer"
+)
+
+// WriteDOT writes the view of tl that o asks for as DOT text. It needs no
+// Graphviz, and the same trace and options give the same bytes.
+func WriteDOT(w io.Writer, tl *tracer.Timeline, o Options) error {
+	if err := o.check(); err != nil {
+		return fmt.Errorf("viz: %w", err)
+	}
+	if tl == nil {
+		return fmt.Errorf("viz: no timeline")
+	}
+	bw := bufio.NewWriter(w)
+	d := &dotWriter{w: bw}
+	var err error
+	switch o.View {
+	case "", ViewTimeline:
+		err = writeTimeline(d, tl, &o)
+	case ViewGraph:
+		err = writeGraph(d, tl, &o)
+	case ViewValue:
+		err = writeValue(d, tl, &o)
+	}
+	if err != nil {
+		return fmt.Errorf("viz: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("viz: write dot: %w", err)
+	}
+	return nil
+}
+
+// layoutEngine is the Graphviz layout of a view: pinned positions for the
+// timeline, dot for the others.
+func layoutEngine(o *Options) string {
+	if o.View == "" || o.View == ViewTimeline {
+		return "nop2"
+	}
+	return "dot"
+}
+
+// Render writes the view of tl that o asks for in format: "dot", "svg",
+// "png" or "pdf" (see [Formats]).
+func Render(w io.Writer, tl *tracer.Timeline, format string, o Options) error {
+	var dot bytes.Buffer
+	if err := WriteDOT(&dot, tl, o); err != nil {
+		return err
+	}
+	switch format {
+	case FormatDOT:
+		_, err := w.Write(dot.Bytes())
+		if err != nil {
+			return fmt.Errorf("viz: write dot: %w", err)
+		}
+		return nil
+	case FormatSVG:
+		return layoutSVG(w, dot.Bytes(), layoutEngine(&o))
+	case FormatPNG, FormatPDF:
+		d, err := layoutXDOT(dot.Bytes(), layoutEngine(&o))
+		if err != nil {
+			return err
+		}
+		if format == FormatPNG {
+			return d.writePNG(w, &o)
+		}
+		return d.writePDF(w)
+	}
+	return fmt.Errorf("viz: unknown format %q (want %s)", format, strings.Join(Formats, ", "))
+}
+
+// RenderSVG draws the view o asks for of a trace's events as SVG. The web
+// server calls it for its pictures.
+func RenderSVG(evs []tracer.Event, o Options) ([]byte, error) {
+	var b bytes.Buffer
+	if err := Render(&b, tracer.BuildTimeline(evs), FormatSVG, o); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// FormatOf returns the format a file name's extension asks for.
+func FormatOf(path string) (string, error) {
+	ext := strings.ToLower(strings.TrimPrefix(filepath.Ext(path), "."))
+	for _, f := range Formats {
+		if ext == f {
+			return f, nil
+		}
+	}
+	if ext == "gv" {
+		return FormatDOT, nil
+	}
+	if ext == "" {
+		return "", fmt.Errorf("%q has no extension to tell the format (want .dot, .svg, .png or .pdf)", path)
+	}
+	return "", fmt.Errorf("unknown extension %q of %q (want .dot, .svg, .png or .pdf)", "."+ext, path)
+}
