@@ -125,7 +125,7 @@ func Decode(r io.Reader, name string) (tracer.Header, []tracer.Event, error) {
 	})
 	h := tracer.Header{Format: tracer.FormatName, Version: tracer.FormatVersion, Source: name, Clock: "imported", Note: Note}
 	if err != nil {
-		return h, nil, fmt.Errorf("import %s: %w", name, err)
+		return h, nil, err // the caller names the file
 	}
 	return h, evs, nil
 }
