@@ -3,6 +3,11 @@
 // controls of replay. No framework, no build step.
 import { Model, toJSONL } from './model.js';
 
+// Script errors are kept where the browser tests look for them.
+window.__errors = window.__errors || [];
+window.addEventListener('error', e => window.__errors.push(String(e.message)));
+window.addEventListener('unhandledrejection', e => window.__errors.push(String(e.reason)));
+
 const $ = id => document.getElementById(id);
 
 // ---- state of the page ----
@@ -41,6 +46,13 @@ window.handoff = {
   summary: () => summary(),
   load: (source, kind, evs) => { const m = new Model(source, kind); m.append(evs); show(m); },
   setSpeed: v => { $('speed').value = String(v); },
+  // lane returns where goroutine g's lane is drawn, in client pixels
+  lane: g => {
+    const L = layout && layout.lanes.get(g);
+    if (!L) return null;
+    const r = canvas.getBoundingClientRect(), sy = $('stage-scroll').scrollTop;
+    return { x: r.left + 4, y: r.top + L.y - sy, w: layout.laneW, h: L.h, labelW: layout.labelW };
+  },
   measureFPS: ms => new Promise(res => {
     const start = seen.frames, t0 = performance.now();
     setTimeout(() => res((seen.frames - start) * 1000 / (performance.now() - t0)), ms);
@@ -81,6 +93,7 @@ function onMessage(m) {
         show(mdl); ui.follow = true;
       } else {
         status(`a live run of ${m.source} started — press “● live” to watch it`);
+        updateMode();
       }
       if (m.done) liveEnded(m);
       break;
@@ -213,7 +226,7 @@ function setPlaying(p) {
   ui.playing = p && !!ui.model;
   if (ui.playing && ui.model && ui.step >= ui.model.n) ui.step = 0;
   ui.acc = 0;
-  $('play').textContent = ui.playing ? '⏸' : '▶︎';
+  $('play').textContent = ui.playing ? '❚❚' : '▶';
 }
 
 function status(msg, err) {

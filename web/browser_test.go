@@ -1,0 +1,333 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/handoff-viz/handoff/tracer"
+)
+
+// These tests drive a real, headless Chromium. Without one they skip,
+// naming the Debian package; with HANDOFF_REQUIRE_BROWSER=1 they fail.
+
+func chromiumPath(t *testing.T) string {
+	for _, p := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	if os.Getenv("HANDOFF_REQUIRE_BROWSER") == "1" {
+		t.Fatal("chromium not found and HANDOFF_REQUIRE_BROWSER=1: install the Debian package chromium (apt-get install -y chromium)")
+	}
+	t.Skip("browser tests need Chromium: install the Debian package chromium (apt-get install -y chromium)")
+	return ""
+}
+
+// newBrowser starts one headless Chromium for a test; each tab() is a new
+// page in it.
+func newBrowser(t *testing.T) context.Context {
+	path := chromiumPath(t)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 720),
+	)
+	bctx, cancelB := chromedp.NewContext(actx)
+	if err := chromedp.Do(bctx); err != nil { // starts the browser
+		cancelB()
+		cancelA()
+		t.Fatalf("start chromium: %v", err)
+	}
+	t.Cleanup(func() {
+		cancelB()
+		cancelA()
+	})
+	return bctx
+}
+
+// tab opens url in a new tab of the browser at the given viewport and
+// waits for the page to say hello.
+func tab(t *testing.T, bctx context.Context, url string, w, h int64) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(bctx)
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() {
+		checkErrors(t, ctx)
+		cancelT()
+		cancel()
+	})
+	do(t, ctx,
+		chromedp.EmulateViewport(w, h),
+		chromedp.Navigate(url),
+		void(chromedp.Poll[bool](`document.getElementById('conn').textContent === 'connected' && document.querySelectorAll('#scenario option').length > 0`, chromedp.WithPollingTimeout(10*time.Second))),
+	)
+	return ctx
+}
+
+func checkErrors(t *testing.T, ctx context.Context) {
+	errs, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.__errors || []`))
+	if err == nil && len(errs) > 0 {
+		t.Errorf("script errors on the page: %q", errs)
+	}
+}
+
+// void drops an action's result.
+func void[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := a(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
+func do(t *testing.T, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("%s: %v", expr, err)
+	}
+	return v
+}
+
+func poll(t *testing.T, ctx context.Context, expr string, timeout time.Duration) {
+	t.Helper()
+	if err := chromedp.Do(ctx, void(chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(20*time.Millisecond)))); err != nil {
+		t.Fatalf("waiting for %s: %v", expr, err)
+	}
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// screenshotDir is where the tests leave their pictures: testdata/out,
+// which git ignores, so that people can look at them.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := filepath.Join("testdata", "out")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(png) < 1000 {
+		t.Errorf("screenshot %s has only %d bytes", name, len(png))
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func setTheme(t *testing.T, ctx context.Context, theme string) {
+	t.Helper()
+	eval[bool](t, ctx, fmt.Sprintf(`document.documentElement.dataset.theme === %q || (document.getElementById('theme').click(), true)`, theme))
+	if got := eval[string](t, ctx, `document.documentElement.dataset.theme`); got != theme {
+		t.Fatalf("theme is %q, want %q", got, theme)
+	}
+}
+
+func browserConfig(t *testing.T) Config {
+	cfg := testConfig()
+	cfg.Scenarios = append(cfg.Scenarios, ScenarioInfo{Name: "backpressure", Summary: "a fast producer, a slow consumer, a small buffer"})
+	cfg.Run = fakeRun(map[string][]tracer.Event{
+		"bounded-producers": boundedProducers(),
+		"backpressure":      boundedProducers(),
+		"use-after-send":    useAfterSend(),
+	})
+	cfg.Traces = append(cfg.Traces, Trace{Name: "200 goroutines", Events: synth(200, 20_000)})
+	return cfg
+}
+
+func TestBrowser(t *testing.T) {
+	bctx := newBrowser(t)
+	cfg := browserConfig(t)
+	_, ts := start(t, cfg)
+
+	t.Run("live run reaches the consumer", func(t *testing.T) {
+		ctx := tab(t, bctx, ts.URL, 1280, 720)
+		do(t, ctx,
+			chromedp.SetValue(chromedp.CSS("#scenario"), "bounded-producers"),
+			chromedp.SetValue(chromedp.CSS("#pace"), "30"),
+			chromedp.Click(chromedp.CSS("#run")),
+		)
+		poll(t, ctx, `handoff.model && handoff.model.source === 'bounded-producers' && handoff.model.done && handoff.step === handoff.n && handoff.n > 0`, 20*time.Second)
+		recv := eval[int](t, ctx, `handoff.summary().goroutines.find(g => g.name === 'consumer').received`)
+		if recv != 10 {
+			t.Errorf("the page shows the consumer received %d tokens, want 10", recv)
+		}
+		if s := text(t, ctx, "#status"); !strings.Contains(s, "finished") {
+			t.Errorf("status after the run: %q", s)
+		}
+		if m := text(t, ctx, "#mode"); m != "recorded run" {
+			t.Errorf("mode badge %q", m)
+		}
+
+		// Step back from the moment the consumer took the first job: the
+		// inspector must show the job back in the channel.
+		first := eval[int](t, ctx, `handoff.model.events.findIndex(e => e.kind === 'recv' && e.v === 1)`)
+		eval[bool](t, ctx, fmt.Sprintf(`handoff.setStep(%d), handoff.select(1), true`, first+1))
+		poll(t, ctx, `document.getElementById('owner-now')?.textContent === 'g4 consumer'`, 5*time.Second)
+		do(t, ctx, chromedp.Click(chromedp.CSS("#back")))
+		poll(t, ctx, `document.getElementById('owner-now')?.textContent === 'channel queue'`, 5*time.Second)
+		if got := eval[int](t, ctx, `handoff.step`); got != first {
+			t.Errorf("after one step back the page is at step %d, want %d", got, first)
+		}
+		if h := text(t, ctx, "#inspector"); !strings.Contains(h, "received by g4 consumer from queue") {
+			t.Errorf("the value's history lacks its receive: %q", h)
+		}
+	})
+
+	t.Run("backpressure shows a blocked producer", func(t *testing.T) {
+		ctx := tab(t, bctx, ts.URL, 1280, 720)
+		do(t, ctx,
+			chromedp.SetValue(chromedp.CSS("#scenario"), "backpressure"),
+			chromedp.SetValue(chromedp.CSS("#pace"), "150"),
+			chromedp.Click(chromedp.CSS("#run")),
+		)
+		poll(t, ctx, `handoff.model && handoff.model.source === 'backpressure' && handoff.seen.fullWithBlocked.size > 0`, 20*time.Second)
+		screenshot(t, ctx, "backpressure-1280x720-"+eval[string](t, ctx, `document.documentElement.dataset.theme`))
+		blocked := eval[[]string](t, ctx, `[...handoff.seen.fullWithBlocked]`)
+		if !strings.Contains(strings.Join(blocked, " "), "producer") {
+			t.Errorf("blocked on a full channel: %q, want a producer", blocked)
+		}
+		do(t, ctx, chromedp.Click(chromedp.CSS("#stop")))
+		poll(t, ctx, `document.getElementById('status').textContent.includes('stopped')`, 5*time.Second)
+	})
+
+	t.Run("open a trace file", func(t *testing.T) {
+		ctx := tab(t, bctx, ts.URL, 1280, 720)
+		dir := t.TempDir()
+		good := filepath.Join(dir, "use-after-send.jsonl")
+		os.WriteFile(good, traceFile(t, useAfterSend()), 0o644)
+		bad := filepath.Join(dir, "broken.jsonl")
+		os.WriteFile(bad, []byte(`{"format":"handoff","version":1}`+"\n"+`{"seq":1,"t":0,"kind":"send","g":1}`+"\n"), 0o644)
+
+		do(t, ctx, chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{bad}))
+		poll(t, ctx, `document.getElementById('status').className === 'error'`, 5*time.Second)
+		if s := text(t, ctx, "#status"); !strings.Contains(s, "broken.jsonl") || !strings.Contains(s, "line 2") {
+			t.Errorf("bad file message: %q", s)
+		}
+
+		do(t, ctx, chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{good}))
+		poll(t, ctx, `handoff.n === 6 && handoff.model.source === 'use-after-send.jsonl'`, 5*time.Second)
+		do(t, ctx, chromedp.Click(chromedp.CSS("#last")))
+		poll(t, ctx, `!document.getElementById('banner').hidden`, 5*time.Second)
+		if b := text(t, ctx, "#banner"); !strings.Contains(b, "use-after-send") || !strings.Contains(b, "main.go:17") {
+			t.Errorf("violation banner: %q", b)
+		}
+		// hovering an event shows its call site
+		poll(t, ctx, `document.querySelectorAll('#events li').length === 6`, 5*time.Second)
+		nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("#events li:nth-child(5)")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		do(t, ctx, chromedp.MouseClickNode(nodes[0]))
+		if s := text(t, ctx, "#callsite"); s != "call site: main.go:17" {
+			t.Errorf("call site shown: %q", s)
+		}
+
+		// export the view as SVG, drawn by the server's renderer
+		do(t, ctx, chromedp.Click(chromedp.CSS("#export-svg")))
+		poll(t, ctx, `handoff.lastExport && handoff.lastExport.kind === 'svg'`, 5*time.Second)
+		if head := eval[string](t, ctx, `handoff.lastExport.head`); !strings.HasPrefix(head, "<svg") {
+			t.Errorf("exported SVG starts %q", head)
+		}
+		do(t, ctx, chromedp.Click(chromedp.CSS("#export-jsonl")))
+		if head := eval[string](t, ctx, `handoff.lastExport.head`); !strings.HasPrefix(head, `{"format":"handoff","version":1`) {
+			t.Errorf("exported JSON Lines start %q", head)
+		}
+	})
+
+	t.Run("filter a goroutine", func(t *testing.T) {
+		ctx := tab(t, bctx, ts.URL, 1280, 720)
+		do(t, ctx, chromedp.Click(chromedp.CSS(`#traces button[data-trace="0"]`)))
+		poll(t, ctx, fmt.Sprintf(`handoff.model && handoff.model.source === 'synth.jsonl' && handoff.n === %d`, len(cfg.Traces[0].Events)), 10*time.Second)
+		eval[bool](t, ctx, `handoff.setStep(400), true`)
+		poll(t, ctx, `handoff.lane(handoff.model.gOrder[2]) !== null`, 5*time.Second)
+		// click the name of the third lane on the canvas
+		pos := eval[[]float64](t, ctx, `(() => { const l = handoff.lane(handoff.model.gOrder[2]); return [l.x + 20, l.y + l.h / 2]; })()`)
+		do(t, ctx, chromedp.MouseClickXY(pos[0], pos[1]))
+		poll(t, ctx, `document.getElementById('filter-note').textContent.includes('only g')`, 5*time.Second)
+		g := eval[int](t, ctx, `handoff.model.gOrder[2]`)
+		rows := eval[[]string](t, ctx, `[...document.querySelectorAll('#events li')].map(li => li.textContent)`)
+		if len(rows) == 0 {
+			t.Fatal("no events listed under the filter")
+		}
+		for _, r := range rows {
+			if !strings.Contains(r, fmt.Sprintf("g%d ", g)) && !strings.Contains(r, "item-") {
+				t.Errorf("filtered list for g%d shows %q", g, r)
+			}
+		}
+	})
+
+	t.Run("screenshots and frame rate", func(t *testing.T) {
+		for _, vp := range []struct{ w, h int64 }{{1280, 720}, {1920, 1080}} {
+			ctx := tab(t, bctx, ts.URL, vp.w, vp.h)
+			do(t, ctx, chromedp.Click(chromedp.CSS(`#traces button[data-trace="1"]`)))
+			poll(t, ctx, fmt.Sprintf(`handoff.model && handoff.model.source === '200 goroutines' && handoff.n === %d`, len(cfg.Traces[1].Events)), 20*time.Second)
+			eval[bool](t, ctx, `handoff.setSpeed(2000), handoff.setStep(0), handoff.play(), true`)
+			fps, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`handoff.measureFPS(3000)`, chromedp.EvalAwaitPromise))
+			if err != nil {
+				t.Fatal(err)
+			}
+			step := eval[int](t, ctx, `handoff.step`)
+			t.Logf("%dx%d: %.1f frames per second while animating 200 goroutines (at step %d of %d)", vp.w, vp.h, fps, step, len(cfg.Traces[1].Events))
+			if fps < 30 {
+				t.Errorf("%dx%d: %.1f frames per second, want at least 30", vp.w, vp.h, fps)
+			}
+			eval[bool](t, ctx, `handoff.pause(), true`)
+			for _, theme := range []string{"light", "dark"} {
+				setTheme(t, ctx, theme)
+				time.Sleep(400 * time.Millisecond) // the tokens settle
+				screenshot(t, ctx, fmt.Sprintf("synth200-%dx%d-%s", vp.w, vp.h, theme))
+			}
+			do(t, ctx,
+				chromedp.SetValue(chromedp.CSS("#scenario"), "bounded-producers"),
+				chromedp.SetValue(chromedp.CSS("#pace"), "30"),
+				chromedp.Click(chromedp.CSS("#run")),
+			)
+			// the page was replaying a trace: it offers the live run
+			// rather than taking the stage away
+			poll(t, ctx, `!document.getElementById('follow').hidden`, 5*time.Second)
+			if handoff := eval[string](t, ctx, `handoff.model.source`); handoff != "200 goroutines" {
+				t.Errorf("a live run took the stage from a replay")
+			}
+			do(t, ctx, chromedp.Click(chromedp.CSS("#follow")))
+			poll(t, ctx, `handoff.model.source === 'bounded-producers' && handoff.seen.fullWithBlocked.size > 0`, 20*time.Second)
+			for _, theme := range []string{"light", "dark"} {
+				setTheme(t, ctx, theme)
+				screenshot(t, ctx, fmt.Sprintf("live-%dx%d-%s", vp.w, vp.h, theme))
+			}
+			poll(t, ctx, `handoff.model.done`, 20*time.Second)
+		}
+	})
+}
