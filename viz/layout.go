@@ -558,9 +558,12 @@ func (l *layout) fitReadable() {
 		cut = l.lo + 1
 	}
 	l.hi = cut
-	// The lanes stay: they were chosen for a wider window, and a lane with
-	// nothing in the narrower one still says who exists.
-	l.placeColumns()
+	// Choose the lanes again: the narrower window may not reach the
+	// goroutines and channels that come later.
+	l.lanes, l.fold = nil, -1
+	if err := l.pickLanes(); err == nil {
+		l.placeColumns()
+	}
 }
 
 func (l *layout) laneTitle(ln *lane) string {

@@ -104,3 +104,56 @@ func FormatOf(path string) (string, error) {
 	}
 	return "", fmt.Errorf("unknown extension %q of %q (want .dot, .svg, .png or .pdf)", "."+ext, path)
 }
+
+// MaxFrames caps how many frames [WriteFrames] writes.
+const MaxFrames = 2000
+
+// WriteFrames draws the timeline as it builds up: frame 1 shows the first
+// `every` steps of the window, frame 2 the next ones too, and so on to the
+// whole window. Every frame has the same layout and size, so a presenter
+// can step through them as slides. write receives each frame's number,
+// from 1, and its picture in format (svg, png, pdf or dot).
+func WriteFrames(tl *tracer.Timeline, format string, o Options, every int, write func(n int, pic []byte) error) error {
+	if o.View != "" && o.View != ViewTimeline {
+		return fmt.Errorf("viz: frames are drawn of the timeline view only, not %q", o.View)
+	}
+	if every < 1 {
+		return fmt.Errorf("viz: frames every %d steps: want 1 or more", every)
+	}
+	if err := o.check(); err != nil {
+		return fmt.Errorf("viz: %w", err)
+	}
+	l, err := newLayout(tl, &o)
+	if err != nil {
+		return fmt.Errorf("viz: %w", err)
+	}
+	lo, hi := l.lo, l.hi
+	if hi <= lo {
+		return fmt.Errorf("viz: no events to draw frames of")
+	}
+	if n := (hi - lo + every - 1) / every; n > MaxFrames {
+		return fmt.Errorf("viz: %d frames of %d steps is too many (at most %d): draw fewer steps a frame or choose a window", n, every, MaxFrames)
+	}
+	// Pin the window the first layout chose, so the narrowing for a size
+	// cannot differ between frames.
+	o.From, o.To = tl.Events[lo].Seq, tl.Events[hi-1].Seq
+	o.MaxSteps = -1
+	w, h := o.Width, o.Height
+	n := 0
+	for upTo := lo + every; ; upTo += every {
+		upTo = min(upTo, hi)
+		o.upTo = upTo
+		o.Width, o.Height = w, h
+		var b bytes.Buffer
+		if err := Render(&b, tl, format, o); err != nil {
+			return err
+		}
+		n++
+		if err := write(n, b.Bytes()); err != nil {
+			return err
+		}
+		if upTo == hi {
+			return nil
+		}
+	}
+}

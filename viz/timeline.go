@@ -499,10 +499,10 @@ func (t *timelineDOT) notesDOT(y float64) float64 {
 			continue
 		}
 		k++
+		y -= fs * 1.7 // room for the note in every frame, so frames match
 		if i >= t.upTo {
 			continue
 		}
-		y -= fs * 1.7
 		t.node(layerText, t.name("r"), attrs{"pos=" + quote(pos(t.left+fs*0.7, y)), "shape=circle", "penwidth=1.5"}.
 			num("width", inches(fs*1.3)).num("height", inches(fs*1.3)).add("fillcolor", th.bad).add("color", th.bad).
 			add("label", fmt.Sprint(k)).add("fontcolor", th.bg))

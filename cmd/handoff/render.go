@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/handoff-viz/handoff/tracer"
+	"github.com/handoff-viz/handoff/viz"
+)
+
+func init() {
+	register(command{name: "render", summary: "draw a scenario or trace as a diagram (dot, svg, png, pdf)", run: runRender})
+}
+
+func runRender(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("render", "INPUT -o OUT.{dot,svg,png,pdf} [flags]\n\nINPUT is a scenario name or a trace file; the format follows OUT's extension,\nor --format with -o -.", stderr)
+	out := fs.String("o", "", "write to `OUT`; its extension (.dot, .svg, .png, .pdf) picks the format; - for standard output")
+	format := fs.String("format", "", "output `FORMAT` (dot, svg, png, pdf), needed with -o -")
+	view := fs.String("view", viz.ViewTimeline, "what to draw: timeline, graph (who talks to whom) or value (the life of one value)")
+	value := fs.String("value", "", "the value for --view value: its id (v3) or its label")
+	axis := fs.String("axis", viz.AxisStep, "timeline x axis: step (logical steps) or time (real time)")
+	from := fs.Uint64("from", 0, "first `STEP` to draw (the #seq of 'handoff run'); 0 for the start")
+	to := fs.Uint64("to", 0, "last `STEP` to draw; 0 for the end")
+	focus := fs.String("focus", "", "keep only the lanes that interact with this goroutine (g3 or name), channel (ch2 or name) or value (v5 or label)")
+	theme := fs.String("theme", "light", "colours: light, dark or print (black on white)")
+	fontSize := fs.Float64("font-size", 14, "font size in `POINTS`")
+	title := fs.String("title", "", "a title to draw at the top")
+	size := fs.String("size", "", "fit the picture in `WxH` pixels, such as 1920x1080 for a 16:9 slide; a timeline too long to read at that size shows fewer steps and says so")
+	maxSteps := fs.Int("max-steps", viz.DefaultMaxSteps, "at most `N` steps in one timeline picture (negative: no limit)")
+	noLegend := fs.Bool("no-legend", false, "leave the legend out")
+	callSites := fs.Bool("call-sites", false, "show call sites (file:line) in tooltips")
+	frames := fs.String("frames", "", "write one numbered picture per step (or per --every steps) into `DIR` instead of -o, each with the same layout")
+	every := fs.Int("every", 1, "with --frames, steps per frame")
+	pos, status, ok := parseFlags(fs, args)
+	if !ok {
+		return status
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return fail(stderr, exitUsage, "render needs one scenario name or trace file")
+	}
+	opts := viz.Options{
+		View: *view, Axis: *axis, Theme: *theme, From: *from, To: *to, Focus: *focus,
+		Value: *value, Title: *title, FontSize: *fontSize, MaxSteps: *maxSteps,
+		NoLegend: *noLegend, CallSites: *callSites,
+	}
+	if *maxSteps == 0 {
+		opts.MaxSteps = -1
+	}
+	if *size != "" {
+		w, h, err := viz.ParseSize(*size)
+		if err != nil {
+			return fail(stderr, exitUsage, "--size: %v", err)
+		}
+		opts.Width, opts.Height = w, h
+	}
+	if *fontSize <= 0 {
+		return fail(stderr, exitUsage, "--font-size: want a size above 0, got %v", *fontSize)
+	}
+	// Check the options before running a scenario: a typo should not cost
+	// a run.
+	if err := viz.WriteDOT(io.Discard, tracer.BuildTimeline(nil), withoutValue(opts)); err != nil {
+		return fail(stderr, exitUsage, "render: %v", strings.TrimPrefix(err.Error(), "viz: "))
+	}
+	f, err := outputFormat(*out, *format, *frames)
+	if err != nil {
+		return fail(stderr, exitUsage, "render: %v", err)
+	}
+	_, evs, err := loadInput(pos[0])
+	if err != nil {
+		return fail(stderr, exitUsage, "%v", err)
+	}
+	defer viz.Close()
+	tl := tracer.BuildTimeline(evs)
+	if *frames != "" {
+		if err := os.MkdirAll(*frames, 0o755); err != nil {
+			return fail(stderr, exitUsage, "render: %v", err)
+		}
+		n := 0
+		err := viz.WriteFrames(tl, f, opts, *every, func(k int, pic []byte) error {
+			n = k
+			return os.WriteFile(filepath.Join(*frames, fmt.Sprintf("frame-%04d.%s", k, f)), pic, 0o644)
+		})
+		if err != nil {
+			return fail(stderr, exitUsage, "render: %v", strings.TrimPrefix(err.Error(), "viz: "))
+		}
+		fmt.Fprintf(stderr, "handoff: wrote %d frames to %s\n", n, *frames)
+		return exitOK
+	}
+	// Draw into memory first, so a failure leaves no half-written file.
+	var b bytes.Buffer
+	if err := viz.Render(&b, tl, f, opts); err != nil {
+		return fail(stderr, exitUsage, "render: %v", strings.TrimPrefix(err.Error(), "viz: "))
+	}
+	if *out == "-" {
+		if _, err := stdout.Write(b.Bytes()); err != nil {
+			return fail(stderr, exitUsage, "render: %v", err)
+		}
+		return exitOK
+	}
+	if err := os.WriteFile(*out, b.Bytes(), 0o644); err != nil {
+		return fail(stderr, exitUsage, "render: %v", err)
+	}
+	return exitOK
+}
+
+// withoutValue drops the value of the value view, which only the trace can
+// check, so the other options can be checked before the trace is loaded.
+func withoutValue(o viz.Options) viz.Options {
+	if o.View == viz.ViewValue {
+		o.View = viz.ViewGraph
+	}
+	o.Focus = ""
+	return o
+}
+
+// outputFormat decides the format from -o, --format and --frames.
+func outputFormat(out, format, frames string) (string, error) {
+	if format != "" {
+		for _, f := range viz.Formats {
+			if f == format {
+				if out != "" && out != "-" && frames == "" {
+					if ext, err := viz.FormatOf(out); err == nil && ext != format {
+						return "", fmt.Errorf("--format %s does not match the extension of %q", format, out)
+					}
+				}
+				return format, nil
+			}
+		}
+		return "", fmt.Errorf("unknown format %q (want %s)", format, strings.Join(viz.Formats, ", "))
+	}
+	switch {
+	case frames != "" && out != "":
+		return "", fmt.Errorf("give -o or --frames, not both")
+	case frames != "":
+		return viz.FormatSVG, nil
+	case out == "":
+		return "", fmt.Errorf("no output: give -o OUT.svg (or .dot, .png, .pdf), or -o - with --format")
+	case out == "-":
+		return "", fmt.Errorf("-o - needs --format (dot, svg, png or pdf)")
+	}
+	return viz.FormatOf(out)
+}
