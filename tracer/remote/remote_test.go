@@ -1,0 +1,171 @@
+package remote_test
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"go.uber.org/goleak"
+
+	"github.com/handoff-viz/handoff/tracer"
+	"github.com/handoff-viz/handoff/tracer/remote"
+	"github.com/handoff-viz/handoff/web"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func events(n int) []tracer.Event {
+	evs := []tracer.Event{{Seq: 1, T: 1, Kind: tracer.KindChan, G: 1, Ch: 1, Name: "c", Cap: -1}}
+	for i := 2; i <= n; i++ {
+		evs = append(evs, tracer.Event{Seq: uint64(i), T: tracer.Time(i), Kind: tracer.KindMake, G: 1, V: tracer.ValueID(i), Label: fmt.Sprintf("v%d", i)})
+	}
+	return evs
+}
+
+// viewer connects to the server's page socket and counts the events of
+// the live session until it ends.
+func watch(t *testing.T, ts *httptest.Server) <-chan string {
+	c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(chan string, 1)
+	go func() {
+		defer c.Close()
+		n := 0
+		for {
+			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			_, data, err := c.ReadMessage()
+			if err != nil {
+				out <- "read: " + err.Error()
+				return
+			}
+			s := string(data)
+			n += strings.Count(s, `{"seq":`)
+			if strings.HasPrefix(s, `{"type":"live-end"`) || (strings.HasPrefix(s, `{"type":"live"`) && strings.Contains(s, `"done":true`)) {
+				out <- fmt.Sprintf("%d events; %s", n, s)
+				return
+			}
+		}
+	}()
+	return out
+}
+
+func serve(t *testing.T) *httptest.Server {
+	s, err := web.New(web.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(func() { s.Close(); ts.Close() })
+	return ts
+}
+
+func TestStreamsToServer(t *testing.T) {
+	ts := serve(t)
+	seen := watch(t, ts)
+	time.Sleep(50 * time.Millisecond) // the viewer is in before the program
+	s, err := remote.Dial(ts.URL, remote.Options{Source: "prog"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := events(5000)
+	for i := 0; i < len(evs); i += 7 {
+		s.Emit(evs[i:min(i+7, len(evs))])
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := <-seen
+	if !strings.HasPrefix(got, "5000 events;") || !strings.Contains(got, `"error":""`) {
+		t.Errorf("viewer saw %.200s", got)
+	}
+	if st := s.Stats(); st.Sent != 5000 || st.Dropped != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestAbsentServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nobody listens there now
+	s, err := remote.Dial(addr, remote.Options{DialTimeout: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for i := 0; i < 100; i++ {
+		s.Emit(events(10))
+	}
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Errorf("Emit took %v with no server", d)
+	}
+	err = s.Close()
+	if !errors.Is(err, remote.ErrUndelivered) || !strings.Contains(err.Error(), "1000 events not delivered") || !strings.Contains(err.Error(), "could not connect") {
+		t.Errorf("Close: %v", err)
+	}
+}
+
+// A server that accepts the connection but never reads: the buffer fills,
+// Emit keeps returning at once, the count is exact, Close is bounded.
+func TestStalledServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	stall := make(chan struct{})
+	acc := make(chan struct{})
+	go func() {
+		defer close(acc)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		<-stall // never answers the handshake
+	}()
+	defer func() { close(stall); <-acc }()
+	s, err := remote.Dial(ln.Addr().String(), remote.Options{Buffer: 100, DialTimeout: 300 * time.Millisecond, FlushTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for i := 0; i < 50; i++ {
+		s.Emit(events(10))
+	}
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Errorf("Emit took %v with a stalled server", d)
+	}
+	err = s.Close()
+	if !errors.Is(err, remote.ErrUndelivered) || !strings.Contains(err.Error(), "500 events not delivered") {
+		t.Errorf("Close: %v", err)
+	}
+	if st := s.Stats(); st.Dropped != 500 || st.Sent != 0 || st.Reason == "" {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestBadAddress(t *testing.T) {
+	for _, a := range []string{"", "localhost", "https://127.0.0.1:7070", "127.0.0.1:7070/x"} {
+		if _, err := remote.Dial(a, remote.Options{}); err == nil {
+			t.Errorf("Dial(%q): no error", a)
+		}
+	}
+	t.Setenv(remote.EnvVar, "")
+	if _, ok, err := remote.FromEnv(remote.Options{}); ok || err != nil {
+		t.Errorf("FromEnv with no variable: %v %v", ok, err)
+	}
+	t.Setenv(remote.EnvVar, "nowhere")
+	if _, _, err := remote.FromEnv(remote.Options{}); err == nil || !strings.Contains(err.Error(), "HANDOFF_SERVE=nowhere") {
+		t.Errorf("FromEnv with a bad address: %v", err)
+	}
+}
