@@ -43,11 +43,15 @@ func NewChan[T any](g *G, name string, capacity int) *Chan[T] {
 	} else {
 		c.c = make(chan envelope[T], capacity)
 	}
+	g.t.mu.Lock()
+	g.t.names[c.id] = name
+	g.t.pokers[c.id] = c.poke
+	g.t.mu.Unlock()
 	var zero T
 	if m, ok := any(zero).(Movable); ok {
 		c.tracked = m != nil
 	}
-	g.add(rec{tick: cputicks(), kind: KindChan, a: c.id, b: int64(c.cap), pc: g.site(), x: &recExtra{name: name}})
+	g.addX(rec{tick: cputicks(), kind: KindChan, a: c.id, b: int64(c.cap), pc: g.site()}, &recExtra{name: name})
 	return c
 }
 
@@ -92,7 +96,7 @@ func (c *Chan[T]) Send(g *G, x T) {
 		vs.handOff(g, pc, -c.id, handSend)
 	}
 	env := envelope[T]{x: x, msg: msg}
-	tick := cputicks()
+	tick := g.fastTick()
 	if c.q != nil {
 		if !c.q.push(env) {
 			c.sendOnClosed(g, pc, vid)
@@ -102,14 +106,14 @@ func (c *Chan[T]) Send(g *G, x T) {
 		c.sendOnClosed(g, pc, vid)
 		return
 	} else if !sent {
-		g.block(pc, onSend, c.id, c.name)
-		sent, closed := c.sendWait(g, env)
+		g.block(pc, tick, onSend, c.id)
+		closed := c.sendWait(env)
 		g.unblock()
 		if closed {
 			c.sendOnClosed(g, pc, vid)
 			return
 		}
-		if !sent {
+		if g.t.aborted() {
 			g.abortNow()
 		}
 		tick = cputicks()
@@ -118,6 +122,9 @@ func (c *Chan[T]) Send(g *G, x T) {
 }
 
 func (c *Chan[T]) sendOnClosed(g *G, pc uintptr, vid int64) {
+	if g.t.aborted() {
+		g.abortNow() // the tracer closed the channel to stop the run
+	}
 	g.violation(pc, RuleSendOnClosed, vid, c.id, 0, fmt.Sprintf(
 		"g%d sends on channel %q after it was closed: Go would panic; the value was not sent", g.id, c.name))
 }
@@ -138,20 +145,18 @@ func (c *Chan[T]) trySend(env envelope[T]) (sent, closed bool) {
 	}
 }
 
-// sendWait sends, blocking until a receiver makes room or the tracer stops
-// the run (sent and closed both false).
-func (c *Chan[T]) sendWait(g *G, env envelope[T]) (sent, closed bool) {
+// sendWait sends, blocking until a receiver makes room (or the tracer,
+// stopping a deadlocked run, does) or the channel is closed. A plain send,
+// not a select with the tracer's abort channel: a select of two cases costs
+// as much as the handoff itself.
+func (c *Chan[T]) sendWait(env envelope[T]) (closed bool) {
 	defer func() {
 		if recover() != nil {
 			closed = true
 		}
 	}()
-	select {
-	case c.c <- env:
-		return true, false
-	case <-g.t.abort:
-		return false, false
-	}
+	c.c <- env
+	return false
 }
 
 // Recv receives as g, blocking while the channel is empty. ok is false when
@@ -159,7 +164,7 @@ func (c *Chan[T]) sendWait(g *G, env envelope[T]) (sent, closed bool) {
 func (c *Chan[T]) Recv(g *G) (x T, ok bool) { return c.recv(g, g.site()) }
 
 func (c *Chan[T]) recv(g *G, pc uintptr) (T, bool) {
-	tick := cputicks()
+	tick := g.fastTick()
 	var env envelope[T]
 	var ok bool
 	if c.q != nil {
@@ -168,14 +173,13 @@ func (c *Chan[T]) recv(g *G, pc uintptr) (T, bool) {
 		select {
 		case env, ok = <-c.c:
 		default:
-			g.block(pc, onRecv, c.id, c.name)
-			select {
-			case env, ok = <-c.c:
-			case <-g.t.abort:
-				g.abortNow()
-			}
+			g.block(pc, tick, onRecv, c.id)
+			env, ok = <-c.c
 			g.unblock()
 			tick = cputicks()
+		}
+		if ok && env.msg == 0 {
+			g.abortNow() // poked by the tracer
 		}
 	}
 	if !ok {
@@ -218,6 +222,30 @@ func (c *Chan[T]) Close(g *G) {
 		c.q.close()
 	} else {
 		close(c.c)
+	}
+}
+
+// poke wakes one goroutine blocked on the channel when the tracer stops a
+// deadlocked run: it takes an element a sender waits to hand over, or hands
+// a receiver an empty envelope (message 0), which makes it stop. Closing the
+// channel instead would race with the blocked senders.
+func (c *Chan[T]) poke(on uint8) {
+	if c.q != nil {
+		c.q.signal()
+		return
+	}
+	defer func() { recover() }() // the program closed the channel meanwhile
+	switch on {
+	case onSend:
+		select {
+		case <-c.c:
+		default:
+		}
+	case onRecv:
+		select {
+		case c.c <- envelope[T]{}:
+		default:
+		}
 	}
 }
 
@@ -290,7 +318,7 @@ func (q *queue[T]) pop(g *G, pc uintptr, c *Chan[T]) (env envelope[T], ok bool, 
 			ok = false
 			if !closed {
 				if !blocked {
-					g.block(pc, onRecv, c.id, c.name)
+					g.block(pc, tick, onRecv, c.id)
 					blocked = true
 				}
 				select {

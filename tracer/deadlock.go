@@ -10,25 +10,25 @@ import (
 // and returns the first cycle it finds, with a sentence per step. Waits on
 // channels name no peer: when there is no cycle through locks and joins,
 // every blocked goroutine is listed with what it waits on.
-func waitForCycle(gs []*G) ([]GoID, string) {
+// t.mu is held.
+func (t *Tracer) waitForCycle(gs []*G) ([]GoID, string) {
 	sortGs(gs)
 	byID := map[GoID]*G{}
 	for _, g := range gs {
 		byID[g.id] = g
 	}
 	next := func(g *G) (GoID, string) {
-		name := ""
-		if p := g.waitName.Load(); p != nil {
-			name = *p
-		}
-		switch uint8(g.waitKind.Load()) {
+		w := g.wait.Load()
+		obj := int64(w & waitObjMask)
+		name := t.names[obj]
+		switch uint8(w & waitKindMask >> 32) {
 		case onLock:
-			if m := g.waitMu.Load(); m != nil {
+			if m := t.mutexes[obj]; m != nil {
 				h := GoID(m.holder.Load())
-				return h, fmt.Sprintf("g%d %q waits for lock %q held by g%d%s", g.id, g.name, name, h, nameOf(byID, h))
+				return h, fmt.Sprintf("g%d %q waits for lock %q held by g%d%s", g.id, g.name, m.name, h, nameOf(byID, h))
 			}
 		case onJoin:
-			c := GoID(g.waitObj.Load())
+			c := GoID(obj)
 			return c, fmt.Sprintf("g%d %q waits to join g%d%s", g.id, g.name, c, nameOf(byID, c))
 		case onSend:
 			return 0, fmt.Sprintf("g%d %q waits to send on channel %q, and no goroutine will receive", g.id, g.name, name)

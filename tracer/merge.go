@@ -53,12 +53,14 @@ type merger struct {
 }
 
 type stream struct {
-	gid     GoID
-	recs    []rec
-	pos     int
-	spawned bool
-	queued  bool // in the ready heap
-	waiting bool // in waiters
+	gid      GoID
+	recs     []rec
+	extras   []*recExtra
+	lastTick int64 // of the last record ingested
+	pos      int
+	spawned  bool
+	queued   bool // in the ready heap
+	waiting  bool // in waiters
 }
 
 func (s *stream) head() *rec {
@@ -139,14 +141,21 @@ func (m *merger) msg(id int64) *msgInfo {
 }
 
 // ingest appends records of goroutine gid (0 for the tracer's own).
-func (m *merger) ingest(gid GoID, recs []rec) {
+func (m *merger) ingest(gid GoID, recs []rec, extras []*recExtra) {
 	s := m.stream(gid)
 	if s.pos > 4096 && s.pos > len(s.recs)/2 {
 		s.recs = append(s.recs[:0], s.recs[s.pos:]...)
 		s.pos = 0
 	}
 	wasIdle := s.pos == len(s.recs)
+	base := uint32(len(s.extras))
+	s.extras = append(s.extras, extras...)
+	start := len(s.recs)
+	defer m.interpolate(s, start)
 	for _, r := range recs {
+		if r.x != 0 {
+			r.x += base
+		}
 		s.recs = append(s.recs, r)
 		if r.kind == KindRecv && r.flags&flagClosed == 0 {
 			mi := m.msg(r.c)
@@ -161,6 +170,37 @@ func (m *merger) ingest(gid GoID, recs []rec) {
 	if wasIdle && !s.waiting && !s.queued {
 		m.schedule(s)
 		m.wake(waitKey{waitHead, int64(gid)})
+	}
+}
+
+// interpolate gives the records from start on that were taken without
+// reading the clock (tick 0) a time between their neighbours'. Records
+// after the last one with a time keep the time before them.
+func (m *merger) interpolate(s *stream, start int) {
+	prev := s.lastTick
+	for i := start; i < len(s.recs); {
+		if s.recs[i].tick != 0 {
+			prev = s.recs[i].tick
+			i++
+			continue
+		}
+		j := i
+		for j < len(s.recs) && s.recs[j].tick == 0 {
+			j++
+		}
+		next := prev
+		if j < len(s.recs) {
+			next = s.recs[j].tick
+		}
+		step := (next - prev) / int64(j-i+1)
+		for k := i; k < j; k++ {
+			s.recs[k].tick = prev + step*int64(k-i+1)
+		}
+		i = j
+	}
+	s.lastTick = prev
+	if n := len(s.recs); n > 0 {
+		s.lastTick = s.recs[n-1].tick
 	}
 }
 
@@ -327,6 +367,11 @@ func (m *merger) emit(s *stream) {
 	r := s.recs[s.pos]
 	s.pos++
 	m.pending--
+	x := &recExtra{}
+	if r.x != 0 {
+		x = s.extras[r.x-1]
+		s.extras[r.x-1] = nil
+	}
 	t := Time(float64(r.tick-m.t.tick0) * m.ratio)
 	if t < m.lastT {
 		t = m.lastT
@@ -338,33 +383,29 @@ func (m *merger) emit(s *stream) {
 	switch r.kind {
 	case KindGo:
 		e.Child, e.Scope = GoID(r.a), ScopeID(r.b)
-		e.Name = r.x.name
-		for _, v := range r.x.vs {
+		e.Name = x.name
+		for _, v := range x.vs {
 			e.Vs = append(e.Vs, m.value(v))
 		}
-		for _, ref := range r.x.refs {
+		for _, ref := range x.refs {
 			e.Refs = append(e.Refs, RefID(ref))
 		}
 		m.stream(e.Child).spawned = true
 		wakes[0] = waitKey{waitSpawn, r.a}
 	case KindEnd:
-		if r.x != nil {
-			e.Panic = r.x.panic
-		}
+		e.Panic = x.panic
 		e.Abort = r.flags&flagAbort != 0
 		m.ended[s.gid] = true
 		wakes[0] = waitKey{waitEnd, int64(s.gid)}
 	case KindJoin:
 		e.Child = GoID(r.a)
-		if r.x != nil {
-			e.Panic = r.x.panic
-		}
+		e.Panic = x.panic
 	case KindChan:
-		e.Ch, e.Cap, e.Name = ChanID(r.a), int(r.b), r.x.name
+		e.Ch, e.Cap, e.Name = ChanID(r.a), int(r.b), x.name
 		m.chans[r.a] = &mChan{cap: int(r.b)}
 		wakes[0] = waitKey{waitChan, r.a}
 	case KindMake:
-		e.V, e.Label = m.value(r.a), r.x.label
+		e.V, e.Label = m.value(r.a), x.label
 	case KindSend:
 		e.Ch, e.V = ChanID(r.a), m.value(r.b)
 		if c := m.chans[r.a]; c != nil {
@@ -415,7 +456,7 @@ func (m *merger) emit(s *stream) {
 	case KindDrop:
 		e.V = m.value(r.a)
 	case KindMutex:
-		e.Mu, e.Name = MutexID(r.a), r.x.name
+		e.Mu, e.Name = MutexID(r.a), x.name
 		m.mus[r.a] = &mMutex{}
 		wakes[0] = waitKey{waitMutex, r.a}
 	case KindLock, KindUnlock:
@@ -432,9 +473,9 @@ func (m *merger) emit(s *stream) {
 		e.Scope = ScopeID(r.a)
 	case KindViolation:
 		e.V, e.Ch, e.Child = m.value(r.a), ChanID(r.b), GoID(r.c)
-		e.Rule, e.Msg, e.Cycle = r.x.rule, r.x.msg, r.x.cycle
+		e.Rule, e.Msg, e.Cycle = x.rule, x.msg, x.cycle
 		if s.gid == 0 {
-			e.G = max(r.x.g, 1)
+			e.G = max(x.g, 1)
 		}
 	}
 	m.out = append(m.out, e)

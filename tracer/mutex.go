@@ -19,7 +19,10 @@ type Mutex struct {
 // NewMutex makes a mutex named name.
 func NewMutex(g *G, name string) *Mutex {
 	m := &Mutex{t: g.t, id: g.t.nextMu.Add(1), name: name, sem: make(chan struct{}, 1)}
-	g.add(rec{tick: cputicks(), kind: KindMutex, a: m.id, pc: g.site(), x: &recExtra{name: name}})
+	g.t.mu.Lock()
+	g.t.mutexes[m.id] = m
+	g.t.mu.Unlock()
+	g.addX(rec{tick: cputicks(), kind: KindMutex, a: m.id, pc: g.site()}, &recExtra{name: name})
 	return m
 }
 
@@ -33,19 +36,26 @@ func (m *Mutex) Lock(g *G) {
 	select {
 	case m.sem <- struct{}{}:
 	default:
-		g.waitMu.Store(m)
-		g.block(pc, onLock, m.id, m.name)
-		select {
-		case m.sem <- struct{}{}:
-		case <-g.t.abort:
-			g.abortNow()
-		}
+		g.block(pc, tick, onLock, m.id)
+		m.sem <- struct{}{}
 		g.unblock()
+		if g.t.aborted() {
+			g.abortNow() // poked by the tracer
+		}
 		tick = cputicks()
 	}
 	m.ticket++
 	m.holder.Store(int64(g.id))
 	g.add(rec{tick: tick, kind: KindLock, a: m.id, c: m.ticket, pc: pc})
+}
+
+// poke lets a goroutine waiting for m through when the tracer stops a
+// deadlocked run; it stops as soon as it has the lock.
+func (m *Mutex) poke() {
+	select {
+	case <-m.sem:
+	default:
+	}
 }
 
 // Unlock unlocks m as g. Unlocking a mutex g does not hold is reported as
@@ -58,5 +68,8 @@ func (m *Mutex) Unlock(g *G) {
 	}
 	m.holder.Store(0)
 	g.add(rec{tick: cputicks(), kind: KindUnlock, a: m.id, c: m.ticket, pc: pc})
-	<-m.sem
+	select { // never blocks: after a poke the semaphore may be empty
+	case <-m.sem:
+	default:
+	}
 }

@@ -3,24 +3,27 @@ package tracer
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// rec is one recorded event as a goroutine buffers it: fixed size, no
-// pointers on the hot path but x, which only rare events fill. What a, b and
+// rec is one recorded event as a goroutine buffers it: fixed size and free
+// of pointers, so that appending one is a plain copy (no write barrier) and
+// the buffers cost the garbage collector nothing to scan. The variable parts
+// of rare events sit beside, in extras. What a, b and
 // c hold depends on kind (see the record helpers).
 type rec struct {
 	tick  int64
 	kind  Kind
 	flags uint8
+	x     uint32 // 1 + the index of its recExtra in the goroutine's extras, or 0
 	a     int64
 	b     int64
 	c     int64
 	pc    uintptr
-	x     *recExtra
 }
 
 // Flags of a rec.
@@ -109,9 +112,7 @@ type Tracer struct {
 
 	nextG, nextCh, nextV, nextMu, nextScope, nextRef atomic.Int64
 
-	live     atomic.Int64 // goroutines started and not ended
-	blocked  atomic.Int64 // of those, blocked in a traced operation
-	progress atomic.Uint64
+	live atomic.Int64 // goroutines started and not ended
 
 	deadlocked atomic.Bool
 
@@ -122,6 +123,9 @@ type Tracer struct {
 
 	mu       sync.Mutex // guards what follows
 	gs       map[GoID]*G
+	names    map[int64]string         // channels by id, for deadlock reports
+	pokers   map[int64]func(on uint8) // channels by id: wake a blocked goroutine
+	mutexes  map[int64]*Mutex
 	merger   *merger
 	closed   bool
 	sinkErr  error
@@ -136,12 +140,15 @@ func New(opts ...Option) *Tracer {
 		f(&o)
 	}
 	t := &Tracer{
-		opts:  o,
-		tick0: cputicks(),
-		mono0: time.Now(),
-		abort: make(chan struct{}),
-		stop:  make(chan struct{}),
-		gs:    map[GoID]*G{},
+		opts:    o,
+		tick0:   cputicks(),
+		mono0:   time.Now(),
+		abort:   make(chan struct{}),
+		stop:    make(chan struct{}),
+		gs:      map[GoID]*G{},
+		names:   map[int64]string{},
+		pokers:  map[int64]func(uint8){},
+		mutexes: map[int64]*Mutex{},
 	}
 	t.merger = newMerger(t)
 	t.monitor.Add(1)
@@ -167,10 +174,8 @@ func (t *Tracer) Main(name string) *G {
 }
 
 func (t *Tracer) newG(name string) *G {
-	g := &G{t: t, id: GoID(t.nextG.Add(1)), name: name, done: make(chan struct{})}
-	if !t.opts.discard {
-		g.buf = make([]rec, 0, t.chunkCap())
-	}
+	g := &G{t: t, id: GoID(t.nextG.Add(1)), name: name, done: make(chan struct{}), live: t.opts.live}
+	g.buf = make([]rec, 0, t.chunkCap())
 	t.mu.Lock()
 	t.gs[g.id] = g
 	t.mu.Unlock()
@@ -211,7 +216,7 @@ func (t *Tracer) watch() {
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	var since time.Time
-	var lastProgress uint64
+	var last map[GoID]uint64
 	for {
 		select {
 		case <-t.stop:
@@ -223,12 +228,16 @@ func (t *Tracer) watch() {
 			t.emitLocked(false)
 			t.mu.Unlock()
 		}
-		if t.opts.deadlockTimeout <= 0 || t.aborted() {
+		if t.aborted() {
+			t.poke()
 			continue
 		}
-		live, blocked, progress := t.live.Load(), t.blocked.Load(), t.progress.Load()
-		if live == 0 || blocked < live || progress != lastProgress {
-			since, lastProgress = time.Time{}, progress
+		if t.opts.deadlockTimeout <= 0 {
+			continue
+		}
+		waits := t.allBlocked()
+		if waits == nil || !maps.Equal(waits, last) {
+			since, last = time.Time{}, waits
 			continue
 		}
 		if since.IsZero() {
@@ -241,8 +250,32 @@ func (t *Tracer) watch() {
 	}
 }
 
+// allBlocked returns the wait words of the traced goroutines that have not
+// ended when every one of them is blocked in a traced operation, and nil
+// otherwise. Two equal results mean nobody moved in between: a wait word
+// counts the goroutine's blocks.
+func (t *Tracer) allBlocked() map[GoID]uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	waits := map[GoID]uint64{}
+	for id, g := range t.gs {
+		if g.ended.Load() {
+			continue
+		}
+		w := g.wait.Load()
+		if w&waitKindMask == 0 {
+			return nil
+		}
+		waits[id] = w
+	}
+	if len(waits) == 0 {
+		return nil
+	}
+	return waits
+}
+
 // tracerRecord adds a record of the tracer's own (a deadlock, a leak).
-func (t *Tracer) tracerRecord(r rec) {
+func (t *Tracer) tracerRecord(r rec, x *recExtra) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
@@ -252,7 +285,8 @@ func (t *Tracer) tracerRecord(r rec) {
 		r.tick = t.lastTick + 1
 	}
 	t.lastTick = r.tick
-	t.merger.ingest(0, []rec{r})
+	r.x = 1
+	t.merger.ingest(0, []rec{r}, []*recExtra{x})
 }
 
 // reportDeadlock records the wait-for cycle and stops every blocked
@@ -261,37 +295,71 @@ func (t *Tracer) reportDeadlock() {
 	t.mu.Lock()
 	var waiting []*G
 	for _, g := range t.gs {
-		if g.waitKind.Load() != 0 {
+		if !g.ended.Load() && g.wait.Load()&waitKindMask != 0 {
 			waiting = append(waiting, g)
 		}
 	}
-	t.mu.Unlock()
 	t.deadlocked.Store(true)
-	cycle, msg := waitForCycle(waiting)
+	cycle, msg := t.waitForCycle(waiting)
+	t.mu.Unlock()
 	var first GoID
 	if len(cycle) > 0 {
 		first = cycle[0]
 	}
-	t.tracerRecord(rec{tick: cputicks(), kind: KindViolation, x: &recExtra{rule: RuleDeadlock, msg: msg, cycle: cycle, g: first}})
+	t.tracerRecord(rec{tick: cputicks(), kind: KindViolation}, &recExtra{rule: RuleDeadlock, msg: msg, cycle: cycle, g: first})
 	t.stopAll()
 }
 
 func (t *Tracer) stopAll() {
 	t.abortOnce.Do(func() { close(t.abort) })
+	t.poke()
+}
+
+// poke wakes the goroutines blocked on channels and mutexes after the run
+// was stopped; each stops when it wakes. Joins and unbounded queues watch
+// t.abort themselves.
+func (t *Tracer) poke() {
+	t.mu.Lock()
+	var pokes []func()
+	for _, g := range t.gs {
+		w := g.wait.Load()
+		if g.ended.Load() || w&waitKindMask == 0 {
+			continue
+		}
+		on, obj := uint8(w&waitKindMask>>32), int64(w&waitObjMask)
+		switch on {
+		case onSend, onRecv:
+			if p := t.pokers[obj]; p != nil {
+				pokes = append(pokes, func() { p(on) })
+			}
+		case onLock:
+			if m := t.mutexes[obj]; m != nil {
+				pokes = append(pokes, m.poke)
+			}
+		}
+	}
+	t.mu.Unlock()
+	for _, p := range pokes {
+		p()
+	}
 }
 
 // flush hands g's buffered records to the merger.
 func (t *Tracer) flush(g *G) {
 	if t.opts.discard {
 		g.buf = g.buf[:0]
+		clear(g.extras)
+		g.extras = g.extras[:0]
 		return
 	}
 	t.mu.Lock()
 	if !t.closed {
-		t.merger.ingest(g.id, g.buf)
+		t.merger.ingest(g.id, g.buf, g.extras)
 	}
 	t.mu.Unlock()
 	g.buf = g.buf[:0] // the merger copies what it ingests
+	clear(g.extras)
+	g.extras = g.extras[:0]
 }
 
 // emitLocked merges what it can and hands it to the sinks. With final, it
@@ -333,8 +401,8 @@ func (t *Tracer) Close() error {
 		case <-g.done:
 		default:
 			// Still running untraced code: its buffer cannot be read safely.
-			t.tracerRecord(rec{tick: cputicks(), kind: KindViolation, c: int64(g.id), x: &recExtra{g: g.id, rule: RuleLeakedGoroutine,
-				msg: fmt.Sprintf("goroutine g%d %q was still running when the trace ended; its last events are lost", g.id, g.name)}})
+			t.tracerRecord(rec{tick: cputicks(), kind: KindViolation, c: int64(g.id)}, &recExtra{g: g.id, rule: RuleLeakedGoroutine,
+				msg: fmt.Sprintf("goroutine g%d %q was still running when the trace ended; its last events are lost", g.id, g.name)})
 			continue
 		}
 		if g.abortedEnd && t.deadlocked.Load() {
@@ -345,8 +413,8 @@ func (t *Tracer) Close() error {
 			if g.abortedEnd {
 				how = "was still blocked when the trace ended, and was never joined"
 			}
-			t.tracerRecord(rec{tick: cputicks(), kind: KindViolation, c: int64(g.id), x: &recExtra{g: g.id, rule: RuleLeakedGoroutine,
-				msg: fmt.Sprintf("goroutine g%d %q %s", g.id, g.name, how)}})
+			t.tracerRecord(rec{tick: cputicks(), kind: KindViolation, c: int64(g.id)}, &recExtra{g: g.id, rule: RuleLeakedGoroutine,
+				msg: fmt.Sprintf("goroutine g%d %q %s", g.id, g.name, how)})
 		}
 	}
 	close(t.stop)
@@ -369,7 +437,7 @@ func (t *Tracer) Close() error {
 func (t *Tracer) settle() {
 	deadline := time.Now().Add(time.Second)
 	for t.live.Load() > 0 && time.Now().Before(deadline) {
-		if t.live.Load() == t.blocked.Load() {
+		if t.allBlocked() != nil {
 			t.stopAll()
 		}
 		time.Sleep(time.Millisecond)
@@ -417,12 +485,21 @@ func Run(fn func(g *G), opts ...Option) (*Result, error) {
 // G is a traced goroutine. Use a G only from the goroutine it stands for:
 // it buffers that goroutine's records without locks.
 type G struct {
+	_ [64]byte // keep the hot fields off the cache lines of other Gs
+
+	// Written on every record, by this goroutine only.
+	skip   int // channel operations left before fastTick reads the clock
+	buf    []rec
+	extras []*recExtra // of the records in buf
+	msgs   int64
 	t      *Tracer
+	live   bool // hand every record over at once (WithLive)
+
+	_ [64]byte
+
 	id     GoID
 	name   string
 	parent *G
-	buf    []rec
-	msgs   int64
 	done   chan struct{}
 
 	panicked   bool
@@ -430,11 +507,23 @@ type G struct {
 	abortedEnd bool
 	joined     atomic.Bool
 
-	// What the goroutine waits on while blocked, for deadlock reports.
-	waitKind atomic.Uint32
-	waitObj  atomic.Int64
-	waitName atomic.Pointer[string]
-	waitMu   atomic.Pointer[Mutex]
+	// wait says what the goroutine waits on, for deadlock detection: the
+	// number of times it blocked, the reason and the object (see waitWord).
+	// Only the goroutine writes it.
+	wait   atomic.Uint64
+	blocks uint64
+	ended  atomic.Bool
+	_      [64]byte
+}
+
+const (
+	waitKindMask = 0xf << 32
+	waitObjMask  = 1<<32 - 1
+)
+
+// waitWord packs a goroutine's block count, reason and object.
+func waitWord(blocks uint64, on uint8, obj int64) uint64 {
+	return blocks<<36 | uint64(on)<<32 | uint64(obj)&waitObjMask
 }
 
 // ID returns the goroutine's id in the trace.
@@ -456,13 +545,37 @@ func (g *G) site() uintptr {
 
 // add appends a record to g's buffer.
 func (g *G) add(r rec) {
-	if g.t.opts.discard {
-		return
-	}
 	g.buf = append(g.buf, r)
-	if g.t.opts.live || len(g.buf) == cap(g.buf) {
+	if g.live || len(g.buf) == cap(g.buf) {
 		g.t.flush(g)
 	}
+}
+
+// clockEvery says how often a channel operation that does not block reads
+// the clock. Reading the cycle counter costs about 20 ns here, as much as a
+// buffered channel operation itself; the other operations get times
+// interpolated between their goroutine's neighbouring records when the
+// merger ingests them. Blocking operations, and every other record, always
+// read it.
+const clockEvery = 4
+
+// fastTick returns the clock, or 0 for "interpolate" (see clockEvery).
+func (g *G) fastTick() int64 {
+	if g.skip > 0 {
+		g.skip--
+		return 0
+	}
+	g.skip = clockEvery - 1
+	return cputicks()
+}
+
+// addX appends a record with its extra part (x may be nil).
+func (g *G) addX(r rec, x *recExtra) {
+	if x != nil {
+		g.extras = append(g.extras, x)
+		r.x = uint32(len(g.extras))
+	}
+	g.add(r)
 }
 
 func (g *G) nextMsg() int64 {
@@ -472,30 +585,32 @@ func (g *G) nextMsg() int64 {
 
 // violation records a broken rule at once.
 func (g *G) violation(pc uintptr, rule string, v, ch int64, child GoID, msg string) {
-	g.add(rec{tick: cputicks(), kind: KindViolation, a: v, b: ch, c: int64(child), pc: pc, x: &recExtra{rule: rule, msg: msg}})
+	g.addX(rec{tick: cputicks(), kind: KindViolation, a: v, b: ch, c: int64(child), pc: pc}, &recExtra{rule: rule, msg: msg})
 }
 
-// block records that g starts waiting on something and counts it for
-// deadlock detection.
-func (g *G) block(pc uintptr, on uint8, obj int64, name string) {
-	g.add(rec{tick: cputicks(), kind: KindBlock, flags: on, a: obj, pc: pc})
-	g.waitObj.Store(obj)
-	g.waitName.Store(&name)
-	g.waitKind.Store(uint32(on))
-	g.t.blocked.Add(1)
+// block records that g, having tried at tick, waits on something, and
+// tells the deadlock detector.
+func (g *G) block(pc uintptr, tick int64, on uint8, obj int64) {
+	g.add(rec{tick: tick, kind: KindBlock, flags: on, a: obj, pc: pc})
+	g.blocks++
+	g.wait.Store(waitWord(g.blocks, on, obj))
 }
 
 // unblock undoes block once the operation went through.
 func (g *G) unblock() {
-	g.waitKind.Store(0)
-	g.t.blocked.Add(-1)
-	g.t.progress.Add(1)
+	g.wait.Store(waitWord(g.blocks, 0, 0))
 }
 
 // abortNow unwinds g after the tracer stopped the run.
 func (g *G) abortNow() {
 	g.unblock()
 	panic(abortSignal{})
+}
+
+// finishMain ends a goroutine from Tracer.Main that is still running, so
+// Close does not wait for it.
+func (g *G) finishMain() {
+	defer g.finish()
 }
 
 // runBody runs fn as g's body and records its end.
@@ -507,6 +622,7 @@ func (g *G) runBody(fn func(*G)) {
 func (g *G) finish() {
 	r := recover()
 	end := rec{tick: cputicks(), kind: KindEnd}
+	var x *recExtra
 	switch r.(type) {
 	case nil:
 	case abortSignal:
@@ -514,12 +630,13 @@ func (g *G) finish() {
 		end.flags = flagAbort
 	default:
 		g.panicked, g.panicValue = true, r
-		end.x = &recExtra{panic: fmt.Sprint(r)}
+		x = &recExtra{panic: fmt.Sprint(r)}
 	}
-	g.add(end)
+	g.addX(end, x)
 	if !g.t.opts.live {
 		g.t.flush(g)
 	}
+	g.ended.Store(true)
 	g.t.live.Add(-1)
 	close(g.done)
 }
@@ -576,7 +693,7 @@ func (g *G) spawn(pc uintptr, name string, scope ScopeID, fn func(*G), moved []M
 			lentAfterEnd = append(lentAfterEnd, ref)
 		}
 	}
-	g.add(rec{tick: cputicks(), kind: KindGo, a: int64(child.id), b: int64(scope), pc: pc, x: x})
+	g.addX(rec{tick: cputicks(), kind: KindGo, a: int64(child.id), b: int64(scope), pc: pc}, x)
 	for _, m := range moved {
 		if v, ref := m.movable(); ref == nil {
 			v.handOff(g, pc, int64(child.id), handMove)
@@ -598,7 +715,7 @@ func (h *Handle) Join(g *G) error {
 	select {
 	case <-c.done:
 	default:
-		g.block(pc, onJoin, int64(c.id), c.name)
+		g.block(pc, cputicks(), onJoin, int64(c.id))
 		select {
 		case <-c.done:
 		case <-g.t.abort:
@@ -609,11 +726,12 @@ func (h *Handle) Join(g *G) error {
 	c.joined.Store(true)
 	r := rec{tick: cputicks(), kind: KindJoin, a: int64(c.id), pc: pc}
 	var err error
+	var x *recExtra
 	if c.panicked {
 		err = &PanicError{Goroutine: c.name, Value: c.panicValue}
-		r.x = &recExtra{panic: fmt.Sprint(c.panicValue)}
+		x = &recExtra{panic: fmt.Sprint(c.panicValue)}
 	}
-	g.add(r)
+	g.addX(r, x)
 	return err
 }
 

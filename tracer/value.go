@@ -103,7 +103,7 @@ func Make[T any](g *G, label string, x T) *Value[T] {
 	v.t, v.label = g.t, label
 	v.id = g.t.nextV.Add(1)
 	v.owner.Store(int64(g.id))
-	g.add(rec{tick: cputicks(), kind: KindMake, a: v.id, pc: g.site(), x: &recExtra{label: label}})
+	g.addX(rec{tick: cputicks(), kind: KindMake, a: v.id, pc: g.site()}, &recExtra{label: label})
 	return v
 }
 
@@ -119,11 +119,16 @@ func (v *Value[T]) movable() (*valueState, *refState) {
 
 func (v *Value[T]) use(g *G, pc uintptr, write bool) {
 	r := rec{tick: cputicks(), kind: KindUse, a: v.id, pc: pc}
-	op := "reads"
 	if write {
-		r.flags, op = flagMut, "writes"
+		r.flags = flagMut
 	}
-	v.check(g, pc, op)
+	if v.owner.Load() != int64(g.id) {
+		op := "reads"
+		if write {
+			op = "writes"
+		}
+		v.check(g, pc, op)
+	}
 	g.add(r)
 }
 

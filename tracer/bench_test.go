@@ -1,0 +1,113 @@
+package tracer
+
+import (
+	"io"
+	"runtime/trace"
+	"testing"
+)
+
+// The benchmarks pair the bare Go operation with the traced one, and with
+// the bare one under runtime/trace, in the same run: compare their ratios,
+// not their absolute times (see docs/performance.md and `make bench`).
+
+// benchTracer returns a tracer that keeps nothing: the benchmarks measure
+// the record path, not the merge.
+func benchTracer() (*Tracer, *G) {
+	t := New(withDiscard(), WithCallSites(false), WithDeadlockTimeout(0))
+	return t, t.Main("main")
+}
+
+func bareHandoff(b *testing.B, capacity int) {
+	ch := make(chan int, capacity)
+	done := make(chan struct{})
+	go func() {
+		for i := 0; i < b.N; i++ {
+			ch <- i
+		}
+		close(done)
+	}()
+	for i := 0; i < b.N; i++ {
+		<-ch
+	}
+	<-done
+}
+
+func tracedHandoff(b *testing.B, capacity int) {
+	t, g := benchTracer()
+	ch := NewChan[int](g, "ch", capacity)
+	b.ResetTimer()
+	h := g.Go("producer", func(g *G) {
+		for i := 0; i < b.N; i++ {
+			ch.Send(g, i)
+		}
+	})
+	for i := 0; i < b.N; i++ {
+		ch.Recv(g)
+	}
+	h.Join(g)
+	b.StopTimer()
+	g.finishMain()
+	t.Close()
+}
+
+func runtimeTraced(b *testing.B, body func(b *testing.B)) {
+	if trace.IsEnabled() {
+		b.Skip("runtime/trace is already on")
+	}
+	if err := trace.Start(io.Discard); err != nil {
+		b.Fatal(err)
+	}
+	body(b)
+	trace.Stop()
+}
+
+func benchHandoff(b *testing.B, capacity int) {
+	b.Run("bare", func(b *testing.B) { bareHandoff(b, capacity) })
+	b.Run("traced", func(b *testing.B) { tracedHandoff(b, capacity) })
+	b.Run("runtime-trace", func(b *testing.B) {
+		runtimeTraced(b, func(b *testing.B) { bareHandoff(b, capacity) })
+	})
+}
+
+// BenchmarkUnbufferedHandoff is one send/receive pair between two
+// goroutines on an unbuffered channel.
+func BenchmarkUnbufferedHandoff(b *testing.B) { benchHandoff(b, 0) }
+
+// BenchmarkBoundedChannel is one element from a producer to a consumer
+// through a channel with room for 128.
+func BenchmarkBoundedChannel(b *testing.B) { benchHandoff(b, 128) }
+
+// BenchmarkRecordEvent is the cost of recording one event (a read of an
+// owned value), clock included.
+func BenchmarkRecordEvent(b *testing.B) {
+	b.Run("bare", func(b *testing.B) {
+		x := []int{1}
+		sum := 0
+		for i := 0; i < b.N; i++ {
+			sum += x[0]
+		}
+		_ = sum
+	})
+	b.Run("traced", func(b *testing.B) {
+		t, g := benchTracer()
+		v := Make(g, "v", 1)
+		b.ReportAllocs()
+		b.ResetTimer()
+		sum := 0
+		for i := 0; i < b.N; i++ {
+			sum += v.Get(g)
+		}
+		b.StopTimer()
+		g.finishMain()
+		t.Close()
+	})
+}
+
+// BenchmarkClock is the clock the record path reads.
+func BenchmarkClock(b *testing.B) {
+	var s int64
+	for i := 0; i < b.N; i++ {
+		s += cputicks()
+	}
+	_ = s
+}
