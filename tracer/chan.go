@@ -5,6 +5,7 @@ import (
 	"iter"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // envelope is what a traced channel carries: the element and the id of the
@@ -31,6 +32,10 @@ type Chan[T any] struct {
 	q       *queue[T]
 	tracked bool
 	closed  atomic.Bool
+	// live orders a buffered channel's operations with the hand-over of
+	// their records in live mode (WithLive), so that the stream shows
+	// values leaving in the order they entered.
+	live sync.Mutex
 }
 
 // NewChan makes a channel named name, owned by no one, with the given
@@ -98,11 +103,18 @@ func (c *Chan[T]) Send(g *G, x T) {
 	env := envelope[T]{x: x, msg: msg}
 	tick := g.fastTick()
 	if c.q != nil {
-		if !c.q.push(env) {
+		if !c.q.push(g, env, rec{tick: tick, kind: KindSend, a: c.id, b: vid, c: msg, pc: pc}) {
 			c.sendOnClosed(g, pc, vid)
-			return
 		}
-	} else if sent, closed := c.trySend(env); closed {
+		return
+	}
+	if g.live && c.cap > 0 {
+		if c.sendLive(g, pc, env, rec{kind: KindSend, a: c.id, b: vid, c: msg, pc: pc}) {
+			c.sendOnClosed(g, pc, vid)
+		}
+		return
+	}
+	if sent, closed := c.trySend(env); closed {
 		c.sendOnClosed(g, pc, vid)
 		return
 	} else if !sent {
@@ -127,6 +139,78 @@ func (c *Chan[T]) sendOnClosed(g *G, pc uintptr, vid int64) {
 	}
 	g.violation(pc, RuleSendOnClosed, vid, c.id, 0, fmt.Sprintf(
 		"g%d sends on channel %q after it was closed: Go would panic; the value was not sent", g.id, c.name))
+}
+
+// livePoll is how often a blocked operation on a buffered channel looks
+// again in live mode.
+const livePoll = 200 * time.Microsecond
+
+// sendLive sends on a buffered channel in live mode: each attempt and the
+// hand-over of its record happen under c.live; a full channel is polled.
+// It returns true when the channel was closed.
+func (c *Chan[T]) sendLive(g *G, pc uintptr, env envelope[T], r rec) bool {
+	blocked := false
+	defer func() {
+		if blocked {
+			g.unblock()
+		}
+	}()
+	for {
+		c.live.Lock()
+		r.tick = cputicks()
+		sent, closed := c.trySend(env)
+		if sent {
+			g.add(r)
+		}
+		c.live.Unlock()
+		if sent || closed {
+			return closed
+		}
+		if !blocked {
+			g.block(pc, r.tick, onSend, c.id)
+			blocked = true
+		}
+		if g.t.aborted() {
+			g.abortNow()
+		}
+		time.Sleep(livePoll)
+	}
+}
+
+// recvLive receives from a buffered channel in live mode (see sendLive).
+func (c *Chan[T]) recvLive(g *G, pc uintptr) (envelope[T], bool) {
+	blocked := false
+	defer func() {
+		if blocked {
+			g.unblock()
+		}
+	}()
+	for {
+		c.live.Lock()
+		tick := cputicks()
+		var env envelope[T]
+		got, ok := false, false
+		select {
+		case env, ok = <-c.c:
+			got = true
+		default:
+		}
+		if got {
+			c.recvRecord(g, pc, tick, env, ok)
+		}
+		c.live.Unlock()
+		if got {
+			return env, ok
+		}
+		if !blocked {
+			g.block(pc, tick, onRecv, c.id)
+			blocked = true
+		}
+		if g.t.aborted() {
+			g.abortNow()
+		}
+		time.Sleep(livePoll)
+	}
 }
 
 // trySend sends without blocking; a send on a channel closed meanwhile is
@@ -168,8 +252,17 @@ func (c *Chan[T]) recv(g *G, pc uintptr) (T, bool) {
 	var env envelope[T]
 	var ok bool
 	if c.q != nil {
-		env, ok, tick = c.q.pop(g, pc, c)
-	} else {
+		env, ok = c.q.pop(g, pc, c)
+		return env.x, ok
+	}
+	if g.live && c.cap > 0 {
+		env, ok = c.recvLive(g, pc)
+		if ok && env.msg == 0 {
+			g.abortNow()
+		}
+		return env.x, ok
+	}
+	{
 		select {
 		case env, ok = <-c.c:
 		default:
@@ -182,17 +275,21 @@ func (c *Chan[T]) recv(g *G, pc uintptr) (T, bool) {
 			g.abortNow() // poked by the tracer
 		}
 	}
+	c.recvRecord(g, pc, tick, env, ok)
+	return env.x, ok
+}
+
+// recvRecord records a receive and moves the value's ownership to g.
+func (c *Chan[T]) recvRecord(g *G, pc uintptr, tick int64, env envelope[T], ok bool) {
 	if !ok {
 		g.add(rec{tick: tick, kind: KindRecv, flags: flagClosed, a: c.id, pc: pc})
-		var zero T
-		return zero, false
+		return
 	}
 	vid, vs := c.value(env.x, env.msg)
 	if vs != nil {
 		vs.owner.Store(int64(g.id))
 	}
 	g.add(rec{tick: tick, kind: KindRecv, a: c.id, b: vid, c: env.msg, pc: pc})
-	return env.x, true
 }
 
 // All returns an iterator over what g receives until the channel is closed
@@ -217,12 +314,14 @@ func (c *Chan[T]) Close(g *G) {
 		g.violation(pc, RuleCloseClosed, 0, c.id, 0, fmt.Sprintf("g%d closes channel %q, which is already closed: Go would panic", g.id, c.name))
 		return
 	}
-	g.add(rec{tick: cputicks(), kind: KindClose, a: c.id, pc: pc})
 	if c.q != nil {
-		c.q.close()
-	} else {
-		close(c.c)
+		c.q.close(g, rec{tick: cputicks(), kind: KindClose, a: c.id, pc: pc})
+		return
 	}
+	c.live.Lock()
+	g.add(rec{tick: cputicks(), kind: KindClose, a: c.id, pc: pc})
+	close(c.c)
+	c.live.Unlock()
 }
 
 // poke wakes one goroutine blocked on the channel when the tracer stops a
@@ -264,13 +363,16 @@ func (q *queue[T]) len() int {
 	return len(q.items) - q.head
 }
 
-func (q *queue[T]) push(env envelope[T]) bool {
+// push appends env and records r under the queue's lock, so that records
+// of sends and receives come in the queue's order.
+func (q *queue[T]) push(g *G, env envelope[T], r rec) bool {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
 		return false
 	}
 	q.items = append(q.items, env)
+	g.add(r)
 	q.mu.Unlock()
 	q.signal()
 	return true
@@ -283,19 +385,24 @@ func (q *queue[T]) signal() {
 	}
 }
 
-func (q *queue[T]) close() {
+func (q *queue[T]) close(g *G, r rec) {
 	q.mu.Lock()
 	q.closed = true
+	g.add(r)
 	q.mu.Unlock()
 	q.signal()
 }
 
-// pop takes the head, blocking while the queue is empty and open.
-func (q *queue[T]) pop(g *G, pc uintptr, c *Chan[T]) (env envelope[T], ok bool, tick int64) {
-	tick = cputicks()
+// pop takes the head, blocking while the queue is empty and open, and
+// records the receive under the queue's lock.
+func (q *queue[T]) pop(g *G, pc uintptr, c *Chan[T]) (env envelope[T], ok bool) {
+	tick := cputicks()
 	blocked := false
 	for {
 		q.mu.Lock()
+		if blocked {
+			tick = cputicks()
+		}
 		if q.head < len(q.items) {
 			env = q.items[q.head]
 			q.items[q.head] = envelope[T]{}
@@ -304,6 +411,7 @@ func (q *queue[T]) pop(g *G, pc uintptr, c *Chan[T]) (env envelope[T], ok bool, 
 				q.items, q.head = q.items[:0], 0
 			}
 			more := q.head < len(q.items) || q.closed
+			c.recvRecord(g, pc, tick, env, true)
 			q.mu.Unlock()
 			if more {
 				q.signal() // let another waiting receiver look
@@ -311,6 +419,9 @@ func (q *queue[T]) pop(g *G, pc uintptr, c *Chan[T]) (env envelope[T], ok bool, 
 			ok = true
 		} else {
 			closed := q.closed
+			if closed {
+				c.recvRecord(g, pc, tick, env, false)
+			}
 			q.mu.Unlock()
 			if closed {
 				q.signal()
@@ -331,8 +442,7 @@ func (q *queue[T]) pop(g *G, pc uintptr, c *Chan[T]) (env envelope[T], ok bool, 
 		}
 		if blocked {
 			g.unblock()
-			tick = cputicks()
 		}
-		return env, ok, tick
+		return env, ok
 	}
 }

@@ -27,7 +27,8 @@ func (f Finding) String() string {
 // Check lists the broken rules of a trace: every violation event in it,
 // and the goroutines that were never joined (leaked-goroutine) when the
 // trace does not report them itself, as a trace written by another tool
-// might not. Goroutines the tracer stopped after a deadlock are explained by
+// might not. In a trace with no join event at all (an imported Go execution
+// trace: Go has no join) only goroutines that never ended count as leaked. Goroutines the tracer stopped after a deadlock are explained by
 // the deadlock and not reported again.
 func Check(evs []Event) []Finding {
 	tl := BuildTimeline(evs)
@@ -46,9 +47,16 @@ func Check(evs []Event) []Finding {
 	if len(evs) > 0 {
 		last = evs[len(evs)-1].Seq
 	}
+	joins := false
+	for i := range evs {
+		joins = joins || evs[i].Kind == KindJoin
+	}
 	for _, g := range tl.Goroutines {
 		if g.Spawned < 0 || g.Joined >= 0 || reported[g.ID] || (g.Aborted && deadlock) {
 			continue
+		}
+		if g.Ended >= 0 && !joins {
+			continue // a trace without joins (an imported Go trace) cannot tell
 		}
 		how := "ended but was never joined"
 		if g.Ended < 0 {

@@ -154,6 +154,12 @@ type Event struct {
 	Mut   bool      // borrow: a mutable borrow
 	Close bool      // recv: the channel was closed and empty, nothing was received
 	Abort bool      // end: the tracer stopped the goroutine (after a deadlock)
+	// Conf says how sure an importer is of a send or receive it inferred:
+	// "exact", "slot" or "ambiguous" (docs/import.md); empty when recorded.
+	Conf string
+	// CapUnknown marks a chan event whose capacity the source could not see
+	// (Cap is then 0).
+	CapUnknown bool
 }
 
 // String formats e on one line for people, as `handoff run` prints it.

@@ -154,6 +154,10 @@ func AppendEventJSON(b []byte, e *Event) []byte {
 	if e.Abort {
 		b = append(b, `,"aborted":true`...)
 	}
+	b = appendStringField(b, "conf", e.Conf)
+	if e.CapUnknown {
+		b = append(b, `,"cap_unknown":true`...)
+	}
 	return append(b, '}')
 }
 
@@ -179,10 +183,29 @@ func appendStringField(b []byte, name, s string) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// safeJSON says which bytes stand for themselves in a JSON string as
+// appendJSONString writes it (ASCII but for quotes, backslash, controls and
+// the HTML-sensitive <, >, &).
+var safeJSON = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	for i := 0; i < len(s); {
+		// Copy the run of bytes that need no escaping in one go.
+		j := i
+		for j < len(s) && safeJSON[s[j]] {
+			j++
+		}
+		b = append(b, s[i:j]...)
+		if i = j; i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			switch {
@@ -319,6 +342,8 @@ type rawEvent struct {
 	Mut   bool    `json:"mut"`
 	Close bool    `json:"closed"`
 	Abort bool    `json:"aborted"`
+	Conf  string  `json:"conf"`
+	CapU  bool    `json:"cap_unknown"`
 }
 
 // Next returns the next event, or io.EOF after the last one.
@@ -384,6 +409,7 @@ func (raw *rawEvent) event() (Event, error) {
 		Scope: ScopeID(raw.Scope), Ref: RefID(raw.Ref),
 		Name: raw.Name, Label: raw.Label, On: raw.On, Op: raw.Op, Rule: raw.Rule, Msg: raw.Msg,
 		Panic: raw.Panic, At: raw.At, Mut: raw.Mut, Close: raw.Close, Abort: raw.Abort,
+		Conf: raw.Conf, CapUnknown: raw.CapU,
 	}
 	for _, v := range raw.Vs {
 		e.Vs = append(e.Vs, ValueID(v))

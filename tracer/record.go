@@ -561,7 +561,7 @@ const clockEvery = 4
 
 // fastTick returns the clock, or 0 for "interpolate" (see clockEvery).
 func (g *G) fastTick() int64 {
-	if g.skip > 0 {
+	if g.skip > 0 && !g.live {
 		g.skip--
 		return 0
 	}

@@ -12,9 +12,9 @@ const maxProblems = 20
 // Validate checks that a stream of events makes sense as a run, and returns
 // the problems it finds (at most 20) joined in one error, or nil:
 //   - seq counts 1, 2, 3, ... and t never goes back;
-//   - a goroutine acts only after the go event that spawned it (the first
-//     goroutine excepted) and not after its end; a join comes after the
-//     child's end;
+//   - a goroutine acts only after the go event that spawned it, if one
+//     does (goroutines no go event spawns were running when the trace
+//     began), and not after its end; a join comes after the child's end;
 //   - a value is made once and has one owner at a time: whoever sends it,
 //     moves it into a goroutine or drops it owns it, unless a violation
 //     about that value by that goroutine was reported first;
@@ -36,6 +36,14 @@ func Validate(evs []Event) error {
 		spawned, ended bool
 	}
 	gs := map[GoID]*gstate{}
+	// Goroutines no go event spawns were running when the trace began (the
+	// first goroutine of a run, or any goroutine of an imported trace).
+	spawned := map[GoID]bool{}
+	for i := range evs {
+		if evs[i].Kind == KindGo {
+			spawned[evs[i].Child] = true
+		}
+	}
 	type chstate struct {
 		cap    int
 		queue  []ValueID
@@ -58,7 +66,7 @@ func Validate(evs []Event) error {
 		lastSeq, lastT = e.Seq, e.T
 		g := gs[e.G]
 		if g == nil {
-			g = &gstate{spawned: i == 0 || len(gs) == 0}
+			g = &gstate{spawned: !spawned[e.G]}
 			gs[e.G] = g
 			if !g.spawned && e.Kind != KindViolation {
 				bad(e, "g%d acts before any go event spawned it", e.G)
