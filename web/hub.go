@@ -50,6 +50,7 @@ type session struct {
 	kind    string // "scenario" or "program"
 	events  []byte // the events so far, JSON objects separated by commas
 	n       int
+	pending []byte // events not yet broadcast, as in events
 	dropped int
 	done    bool
 	err     string
@@ -64,6 +65,8 @@ func newHub(s *Server) *hub {
 		viewers: map[*viewer]struct{}{},
 		conns:   map[*websocket.Conn]struct{}{},
 	}
+	h.wg.Add(1)
+	go h.flusher()
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,
 		WriteBufferSize: 64 << 10,
@@ -212,6 +215,7 @@ func (h *hub) serveViewer(w http.ResponseWriter, r *http.Request) {
 	v := &viewer{conn: conn, send: make(chan []byte, max(h.s.cfg.QueueLen, 2)), gone: make(chan struct{})}
 
 	h.mu.Lock()
+	h.flushLocked() // the backlog below holds every event; nothing may follow twice
 	v.send <- h.helloLocked()
 	if h.live != nil {
 		v.send <- h.liveBacklogLocked()
@@ -327,6 +331,7 @@ func (h *hub) liveEndMsgLocked(s *session) []byte {
 
 // newSession makes a live session the current one and tells every viewer.
 func (h *hub) newSessionLocked(source, kind string) *session {
+	h.flushLocked()
 	h.nextSession++
 	s := &session{id: h.nextSession, source: source, kind: kind}
 	h.live = s
@@ -356,10 +361,44 @@ func (h *hub) emit(s *session, evs []tracer.Event) {
 	}
 	s.events = append(s.events, frag...)
 	s.n += len(evs)
-	msg := make([]byte, 0, len(frag)+48)
+	if len(s.pending) > 0 {
+		s.pending = append(s.pending, ',')
+	}
+	s.pending = append(s.pending, frag...)
+}
+
+// flushInterval is how often the events of a live run go out to viewers:
+// a run that emits thousands of times a second still makes at most this
+// many messages, so a viewer's queue holds seconds of it.
+const flushInterval = 20 * time.Millisecond
+
+func (h *hub) flusher() {
+	defer h.wg.Done()
+	t := time.NewTicker(flushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-t.C:
+			h.mu.Lock()
+			h.flushLocked()
+			h.mu.Unlock()
+		}
+	}
+}
+
+// flushLocked broadcasts the live session's pending events.
+func (h *hub) flushLocked() {
+	s := h.live
+	if s == nil || len(s.pending) == 0 {
+		return
+	}
+	msg := make([]byte, 0, len(s.pending)+48)
 	msg = fmt.Appendf(msg, `{"type":"events","session":%d,"events":[`, s.id)
-	msg = append(msg, frag...)
+	msg = append(msg, s.pending...)
 	msg = append(msg, "]}"...)
+	s.pending = s.pending[:0]
 	h.broadcastLocked(msg)
 }
 
@@ -368,6 +407,9 @@ func (h *hub) endSession(s *session, err error) {
 	defer h.mu.Unlock()
 	if s.done {
 		return
+	}
+	if h.live == s {
+		h.flushLocked()
 	}
 	s.done = true
 	if err != nil && !errors.Is(err, context.Canceled) {

@@ -468,6 +468,7 @@ func TestSlowViewerDropped(t *testing.T) {
 	}
 	evs := b.evs
 	cfg := testConfig()
+	cfg.QueueLen = 8 // messages of 20ms of events each
 	cfg.Scenarios = []ScenarioInfo{{Name: "flood"}}
 	cfg.Run = func(ctx context.Context, name string, pace time.Duration, sink tracer.Sink) error {
 		for i := 0; i < len(evs); i += 100 {
