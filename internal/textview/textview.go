@@ -49,7 +49,11 @@ func Write(w io.Writer, h tracer.Header, tl *tracer.Timeline) error {
 	if len(fs) == 0 {
 		b.WriteString("\nno rule of ownership was broken\n")
 	} else {
-		fmt.Fprintf(&b, "\n%d violations:\n", len(fs))
+		noun := "violations"
+		if len(fs) == 1 {
+			noun = "violation"
+		}
+		fmt.Fprintf(&b, "\n%d %s:\n", len(fs), noun)
 		for _, f := range fs {
 			fmt.Fprintf(&b, "  %s\n", f)
 		}
@@ -164,7 +168,7 @@ func (p *printer) describe(e *tracer.Event, i int) (string, string) {
 			c := p.tl.Channel(e.Ch)
 			why := "no receiver is ready"
 			if c != nil && c.Cap > 0 {
-				why = fmt.Sprintf("the buffer is full: backpressure")
+				why = "the buffer is full: backpressure"
 			}
 			return fmt.Sprintf("BLOCKS sending on %s (%s)", p.cname(e.Ch), why), ""
 		case tracer.OnRecv:
