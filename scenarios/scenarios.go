@@ -100,7 +100,7 @@ type Options struct {
 
 // Header returns the trace header for a run of s.
 func Header(s *Scenario) tracer.Header {
-	return tracer.Header{Format: tracer.FormatName, Version: tracer.FormatVersion, Source: "scenario " + s.Name}
+	return tracer.Header{Format: tracer.FormatName, Version: tracer.FormatVersion, Source: "scenario " + s.Name, Clock: tracer.Clock}
 }
 
 // Record runs s under a new tracer and returns its events. A deadlock the

@@ -156,6 +156,10 @@ func New(opts ...Option) *Tracer {
 	return t
 }
 
+// Clock names the clock this build of the tracer reads, as the trace
+// header's "clock" field says it.
+const Clock = clockName
+
 // Header returns the header for this tracer's trace file.
 func (t *Tracer) Header() Header {
 	return Header{Format: FormatName, Version: FormatVersion, Source: t.opts.source, Clock: clockName}
