@@ -5,6 +5,7 @@
 package scenarios
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -55,6 +56,7 @@ func Lookup(name string) (*Scenario, bool) {
 // Env is what a scenario may use besides the tracer: a pace to slow it down
 // for people watching, and somewhere to print. It is safe for concurrent use.
 type Env struct {
+	ctx  context.Context
 	mu   sync.Mutex
 	out  io.Writer
 	pace time.Duration
@@ -62,15 +64,21 @@ type Env struct {
 }
 
 // Step pauses for about the pace (between half and one and a half times
-// it, drawn from the seed), or not at all without a pace.
+// it, drawn from the seed), or not at all without a pace or once the run
+// is cancelled.
 func (e *Env) Step() {
-	if e.pace <= 0 {
+	if e.pace <= 0 || e.ctx.Err() != nil {
 		return
 	}
 	e.mu.Lock()
 	d := e.pace/2 + time.Duration(e.rng.Int64N(int64(e.pace)+1))
 	e.mu.Unlock()
-	time.Sleep(d)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-e.ctx.Done():
+	}
 }
 
 // Printf prints the program's own output, as println! would.
@@ -82,6 +90,9 @@ func (e *Env) Printf(format string, args ...any) {
 
 // Options says how to run a scenario.
 type Options struct {
+	// Context stops the run when done: Record then returns the events so
+	// far with the context's error.
+	Context context.Context
 	// Pace slows the scenario down: each step sleeps about this long.
 	Pace time.Duration
 	// Seed draws the pauses; the same seed gives the same pauses.
@@ -106,11 +117,15 @@ func Header(s *Scenario) tracer.Header {
 // Record runs s under a new tracer and returns its events. A deadlock the
 // scenario expects is not an error.
 func Record(s *Scenario, o Options) ([]tracer.Event, error) {
-	env := &Env{out: o.Out, pace: o.Pace, rng: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))}
+	ctx := o.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	env := &Env{ctx: ctx, out: o.Out, pace: o.Pace, rng: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))}
 	if env.out == nil {
 		env.out = io.Discard
 	}
-	opts := []tracer.Option{tracer.WithSource("scenario " + s.Name), tracer.WithCallSites(!o.NoCallSites)}
+	opts := []tracer.Option{tracer.WithSource("scenario " + s.Name), tracer.WithCallSites(!o.NoCallSites), tracer.WithContext(ctx)}
 	if o.Sink != nil {
 		opts = append(opts, tracer.WithSink(o.Sink))
 	}

@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -185,5 +187,22 @@ func TestCallSitesPointAtTheScenario(t *testing.T) {
 		if e.Kind == tracer.KindSend && !strings.HasPrefix(e.At, "scenarios/channel_handoff.go:") {
 			t.Errorf("send at %q", e.At)
 		}
+	}
+}
+
+func TestCancelStopsAPacedRun(t *testing.T) {
+	s, _ := Lookup("pipeline")
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(30*time.Millisecond, cancel)
+	start := time.Now()
+	evs, err := Record(s, Options{Context: ctx, Pace: 50 * time.Millisecond})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v to stop", d)
+	}
+	if err := tracer.Validate(evs); err != nil {
+		t.Errorf("events of the stopped run: %v", err)
 	}
 }

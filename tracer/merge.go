@@ -486,6 +486,20 @@ func (m *merger) emit(s *stream) {
 			m.wake(k)
 		}
 	}
+	// On an unbuffered channel the send and the receive are one rendezvous:
+	// place the receive right after its send.
+	if r.kind == KindSend {
+		if c := m.chans[r.a]; c != nil && c.cap == 0 {
+			if mi := m.msgs[r.c]; mi != nil && mi.recvG != 0 {
+				if rs := m.streams[mi.recvG]; rs.queued && rs.head().c == r.c {
+					if ok, _ := m.enabled(rs); ok {
+						m.ready.remove(rs)
+						m.emit(rs)
+					}
+				}
+			}
+		}
+	}
 }
 
 // readyHeap orders streams by the timestamp of their head record.
@@ -501,6 +515,18 @@ func (h readyHeap) Less(i, j int) bool {
 }
 func (h readyHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
 func (h *readyHeap) Push(x any)   { *h = append(*h, x.(*stream)) }
+
+// remove takes s out of the heap.
+func (h *readyHeap) remove(s *stream) {
+	for i, x := range *h {
+		if x == s {
+			heap.Remove(h, i)
+			s.queued = false
+			return
+		}
+	}
+}
+
 func (h *readyHeap) Pop() any {
 	old := *h
 	s := old[len(old)-1]

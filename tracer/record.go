@@ -1,6 +1,7 @@
 package tracer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -59,6 +60,7 @@ const chunkSize = 4096
 type Option func(*options)
 
 type options struct {
+	ctx             context.Context
 	sink            Sink
 	live            bool
 	liveEvery       time.Duration
@@ -95,6 +97,11 @@ func WithCallSites(on bool) Option { return func(o *options) { o.callSites = on 
 func WithDeadlockTimeout(d time.Duration) Option {
 	return func(o *options) { o.deadlockTimeout = d }
 }
+
+// WithContext stops the run when ctx is done: goroutines blocked in traced
+// operations, and those that block later, stop as after a deadlock (their
+// end events say aborted), and Run returns ctx's error.
+func WithContext(ctx context.Context) Option { return func(o *options) { o.ctx = ctx } }
 
 // WithSource names the trace's source in its header.
 func WithSource(name string) Option { return func(o *options) { o.source = name } }
@@ -221,10 +228,17 @@ func (t *Tracer) watch() {
 	defer tick.Stop()
 	var since time.Time
 	var last map[GoID]uint64
+	var done <-chan struct{}
+	if t.opts.ctx != nil {
+		done = t.opts.ctx.Done()
+	}
 	for {
 		select {
 		case <-t.stop:
 			return
+		case <-done:
+			done = nil
+			t.stopAll()
 		case <-tick.C:
 		}
 		if t.opts.live {
@@ -409,7 +423,7 @@ func (t *Tracer) Close() error {
 				msg: fmt.Sprintf("goroutine g%d %q was still running when the trace ended; its last events are lost", g.id, g.name)})
 			continue
 		}
-		if g.abortedEnd && t.deadlocked.Load() {
+		if g.abortedEnd && (t.deadlocked.Load() || t.opts.ctx != nil && t.opts.ctx.Err() != nil) {
 			continue // stopped by the tracer: the deadlock report explains it
 		}
 		if !g.joined.Load() && g.parent != nil {
@@ -482,6 +496,9 @@ func Run(fn func(g *G), opts ...Option) (*Result, error) {
 		if res.Events[i].Kind == KindViolation && res.Events[i].Rule == RuleDeadlock {
 			return res, ErrDeadlock
 		}
+	}
+	if ctx := t.opts.ctx; ctx != nil && ctx.Err() != nil {
+		return res, ctx.Err()
 	}
 	return res, nil
 }
@@ -598,6 +615,9 @@ func (g *G) block(pc uintptr, tick int64, on uint8, obj int64) {
 	g.add(rec{tick: tick, kind: KindBlock, flags: on, a: obj, pc: pc})
 	g.blocks++
 	g.wait.Store(waitWord(g.blocks, on, obj))
+	if g.t.aborted() {
+		g.abortNow() // the run was stopped: do not wait
+	}
 }
 
 // unblock undoes block once the operation went through.

@@ -219,7 +219,10 @@ func TestValidateFindsBrokenStreams(t *testing.T) {
 		{"over capacity", func(e []Event) []Event {
 			return append(e[:4], Event{Seq: 5, Kind: KindSend, G: 1, Ch: 1, V: 2})
 		}, "more than its capacity"},
-		{"sender does not own", func(e []Event) []Event { e[3].G = 2; return append(e[:0:0], append([]Event{{Seq: 1, Kind: KindGo, G: 1, Child: 2}}, renumber(e)...)...) }, "owned by g1"},
+		{"sender does not own", func(e []Event) []Event {
+			e[3].G = 2
+			return append(e[:0:0], append([]Event{{Seq: 1, Kind: KindGo, G: 1, Child: 2}}, renumber(e)...)...)
+		}, "owned by g1"},
 		{"seq gap", func(e []Event) []Event { e[2].Seq = 9; return e }, "seq 9 follows 2"},
 		{"time back", func(e []Event) []Event { e[1].T = 5; return e }, "goes back"},
 		{"join before end", func(e []Event) []Event {
