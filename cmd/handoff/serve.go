@@ -126,14 +126,14 @@ func serveConfig(traces []web.Trace, runs *sync.WaitGroup) web.Config {
 			if !ok {
 				return fmt.Errorf("run: no scenario named %q", name)
 			}
-			// scenarios.Record cannot be cancelled: a stopped run goes on
-			// unseen (the page ignores its events) and ends by itself;
-			// runServe waits for it before returning.
+			// Cancelling ctx stops the run (its blocked goroutines are
+			// woken and end as aborted); runServe still waits for it
+			// before returning.
 			done := make(chan error, 1)
 			runs.Add(1)
 			go func() {
 				defer runs.Done()
-				_, err := scenarios.Record(s, scenarios.Options{Pace: pace, Sink: sink, Live: true})
+				_, err := scenarios.Record(s, scenarios.Options{Context: ctx, Pace: pace, Sink: sink, Live: true})
 				done <- err
 			}()
 			select {
