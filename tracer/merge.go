@@ -41,6 +41,7 @@ type merger struct {
 	waiters map[waitKey][]*stream
 	ready   readyHeap
 
+	tick0     int64 // the time 0 of the trace, in ticks
 	seq       uint64
 	lastT     Time
 	ratio     float64
@@ -104,7 +105,7 @@ type waitKey struct {
 }
 
 func newMerger(t *Tracer) *merger {
-	return &merger{
+	m := &merger{
 		t:       t,
 		streams: map[GoID]*stream{},
 		chans:   map[int64]*mChan{},
@@ -117,6 +118,10 @@ func newMerger(t *Tracer) *merger {
 		sites:   map[uintptr]string{},
 		ratio:   1,
 	}
+	if t != nil {
+		m.tick0 = t.tick0
+	}
+	return m
 }
 
 func (m *merger) stream(gid GoID) *stream {
@@ -290,8 +295,10 @@ func (m *merger) sendEnabled(c *mChan, r *rec) (bool, waitKey) {
 // final, records still waiting are placed anyway (counted in forced).
 func (m *merger) run(final bool) []Event {
 	m.out = m.out[:0]
-	if el, now := time.Since(m.t.mono0), cputicks(); now > m.t.tick0 && el > 0 {
-		m.ratio = float64(el) / float64(now-m.t.tick0)
+	if m.t != nil {
+		if el, now := time.Since(m.t.mono0), cputicks(); now > m.t.tick0 && el > 0 {
+			m.ratio = float64(el) / float64(now-m.t.tick0)
+		}
 	}
 	for {
 		for m.ready.Len() > 0 {
@@ -372,7 +379,7 @@ func (m *merger) emit(s *stream) {
 		x = s.extras[r.x-1]
 		s.extras[r.x-1] = nil
 	}
-	t := Time(float64(r.tick-m.t.tick0) * m.ratio)
+	t := Time(float64(r.tick-m.tick0) * m.ratio)
 	if t < m.lastT {
 		t = m.lastT
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"runtime"
+	"runtime/trace"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -566,6 +567,9 @@ func (g *G) site() uintptr {
 
 // add appends a record to g's buffer.
 func (g *G) add(r rec) {
+	if trace.IsEnabled() {
+		g.annotate(&r)
+	}
 	g.buf = append(g.buf, r)
 	if g.live || len(g.buf) == cap(g.buf) {
 		g.t.flush(g)
