@@ -371,6 +371,9 @@ func BuildTimeline(evs []Event) *Timeline {
 		}
 	}
 	for _, g := range tl.gIndex {
+		if g.Name == "" && g.ID == 1 && g.Spawned < 0 {
+			g.Name = "main" // the first goroutine of a run, and of a Go program
+		}
 		tl.Goroutines = append(tl.Goroutines, g)
 	}
 	slices.SortFunc(tl.Goroutines, func(a, b *Goroutine) int { return cmpID(a.ID, b.ID) })
