@@ -95,7 +95,11 @@ func layoutSVG(w io.Writer, dot []byte, engine string) error {
 	if !bytes.Contains(b.Bytes(), []byte("</svg>")) {
 		return fmt.Errorf("viz: graphviz wrote no svg (%d bytes)", b.Len())
 	}
-	if _, err := w.Write(b.Bytes()); err != nil {
+	// Graphviz measured the text in Helvetica; name the fonts with the same
+	// widths, so a viewer without Helvetica does not pick a wider one.
+	svg := bytes.ReplaceAll(b.Bytes(), []byte(`font-family="Helvetica,sans-Serif"`),
+		[]byte(`font-family="Helvetica,Arial,'Liberation Sans',sans-serif"`))
+	if _, err := w.Write(svg); err != nil {
 		return fmt.Errorf("viz: write svg: %w", err)
 	}
 	return nil

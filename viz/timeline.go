@@ -27,6 +27,10 @@ type timelineDOT struct {
 	upTo   int // draw only events before this index (frames); len(Events) for all
 
 	legendRight float64 // right end of the widest legend row
+	textRight   float64 // right end of the widest text, with room for wider fonts
+
+	// what was drawn, for the legend
+	sawToken, sawSend, sawRecv, sawGo, sawBlocked, sawHold, sawWait, sawBad bool
 }
 
 func (t *timelineDOT) name(prefix string) string {
@@ -70,6 +74,9 @@ func (t *timelineDOT) point(x, y float64) string {
 // label adds text whose left end is at x.
 func (t *timelineDOT) label(x, y float64, s string, size float64, color string) {
 	w := textWidth(s, size)
+	// A viewer without Helvetica or Arial draws the text in its own
+	// sans-serif, up to 15% wider: leave room for that at the right.
+	t.textRight = max(t.textRight, x+w*1.15)
 	t.node(layerText, t.name("t"), attrs{"pos=" + quote(pos(x+w/2, y)), "shape=plaintext", "style=\"\"", "fixedsize=false", "width=0", "height=0", "margin=0"}.
 		add("label", text(s)).num("fontsize", size).add("fontcolor", color))
 }
@@ -140,14 +147,14 @@ func writeTimeline(d *dotWriter, tl *tracer.Timeline, o *Options) error {
 	// Invisible corners fix the bounding box, so every frame of a sequence
 	// has the same size and the same layout.
 	left := t.left - t.header - fs
-	right := max(t.right, t.legendRight)
+	right := max(t.right, t.legendRight, t.textRight)
 	t.node(layerText, "corner1", attrs{"pos=" + quote(pos(left, t.top)), "shape=point", "width=0.01", "style=invis"})
 	t.node(layerText, "corner2", attrs{"pos=" + quote(pos(right, bottom)), "shape=point", "width=0.01", "style=invis"})
 
 	d.line("// handoff timeline: positions are pinned, in points.")
 	d.line("// Lay out with: neato -n2 -Tsvg (go-graphviz: layout nop2).")
 	d.line("digraph timeline {")
-	g := attrs{"layout=neato", "inputscale=72", "splines=line", "outputorder=nodesfirst", "pad=0.25"}.
+	g := attrs{"splines=line", "outputorder=nodesfirst", "pad=0.25"}.
 		add("bgcolor", th.bg).add("fontname", "Helvetica").num("fontsize", fs*1.4).add("fontcolor", th.fg)
 	if o.Title != "" {
 		g = g.add("label", text(o.Title)).add("labelloc", "t").add("labeljust", "l")
@@ -237,6 +244,7 @@ func (t *timelineDOT) goroutineLane(k int, ln *lane) {
 		case s.Child != 0:
 			what += fmt.Sprintf(" g%d", s.Child)
 		}
+		t.sawBlocked = true
 		t.box(layerBack, "b", x0, x1, ln.y, ln.h*0.8, attrs{}.add("fillcolor", th.blocked).add("tooltip", what))
 	}
 	// Mutex holds: a band above the line.
@@ -249,6 +257,7 @@ func (t *timelineDOT) goroutineLane(k int, ln *lane) {
 			if g.Ended >= 0 && g.Ended < to {
 				to = g.Ended
 			}
+			t.sawHold = true
 			t.box(layerBack, "h", t.x(h.From), t.end(to), ln.y-fs*0.45, fs*0.3, attrs{}.add("fillcolor", th.lock).add("tooltip", "holds "+m.Name))
 		}
 	}
@@ -285,6 +294,7 @@ func (t *timelineDOT) goroutineLane(k int, ln *lane) {
 				xe = t.end(len(tl.Events))
 			}
 			if xe > x1 {
+				t.sawWait = true
 				t.line(x1, ln.y, xe, ln.y, th.lane, "dotted", 1.5)
 			}
 		}
@@ -324,6 +334,7 @@ func (t *timelineDOT) channelLane(k int, ln *lane) {
 			if textWidth(name, fs*0.8) < b-a-fs*0.3 {
 				label = text(name)
 			}
+			t.sawToken = true
 			t.box(layerTokens, "v", a, b, y, rowH*0.78, attrs{"style=\"filled,rounded\"", "penwidth=1"}.
 				add("fillcolor", th.tokenFill).add("color", th.token).add("label", label).num("fontsize", fs*0.8).
 				add("tooltip", fmt.Sprintf("%s (v%d) in %s", name, v.ID, chanName(c))))
@@ -392,11 +403,13 @@ func (t *timelineDOT) eventsDOT() {
 		switch e.Kind {
 		case tracer.KindGo:
 			if cl := goLane(e.Child); cl >= 0 && cl != gl {
+				t.sawGo = true
 				mark("point", th.spawn, th.spawn, fs*0.4)
 				arrow(cl, th.spawn, "bold", t.markLabel(e), false)
 			}
 		case tracer.KindJoin:
 			if cl := goLane(e.Child); cl >= 0 && cl != gl {
+				t.sawGo = true
 				mark("point", th.join, th.join, fs*0.4)
 				color := th.join
 				if e.Panic != "" {
@@ -421,6 +434,7 @@ func (t *timelineDOT) eventsDOT() {
 				}
 			}
 		case tracer.KindMake:
+			t.sawToken = true
 			w := textWidth(t.markLabel(e), small) + fs*0.8
 			t.box(layerMarks, "m", x-fs*0.4, x-fs*0.4+w, y, fs*1.3, attrs{"style=\"filled,rounded\"", "penwidth=1"}.
 				add("fillcolor", th.tokenFill).add("color", th.token).add("label", text(t.markLabel(e))).add("tooltip", tip))
@@ -432,6 +446,9 @@ func (t *timelineDOT) eventsDOT() {
 			color, style := th.send, "solid"
 			if e.Kind == tracer.KindRecv {
 				color = th.recv
+				t.sawRecv = true
+			} else {
+				t.sawSend = true
 			}
 			if e.Kind == tracer.KindClose || e.Close {
 				style = "dashed"
@@ -466,6 +483,7 @@ func (t *timelineDOT) eventsDOT() {
 				above(s, color)
 			}
 		case tracer.KindViolation:
+			t.sawBad = true
 			num := fmt.Sprint(violation)
 			vmark := func(ln int) {
 				t.node(layerMarks, t.name("r"), attrs{"pos=" + quote(pos(x, t.laneY(ln))), "shape=circle", "penwidth=1.5"}.
@@ -506,7 +524,7 @@ func (t *timelineDOT) notesDOT(y float64) float64 {
 		t.node(layerText, t.name("r"), attrs{"pos=" + quote(pos(t.left+fs*0.7, y)), "shape=circle", "penwidth=1.5"}.
 			num("width", inches(fs*1.3)).num("height", inches(fs*1.3)).add("fillcolor", th.bad).add("color", th.bad).
 			add("label", fmt.Sprint(k)).add("fontcolor", th.bg))
-		t.label(t.left+fs*1.8, y, e.Rule+": "+e.Msg, fs, th.bad)
+		t.label(t.left+fs*2, y, e.Rule+": "+e.Msg, fs, th.bad)
 	}
 	if t.note != "" {
 		y -= fs * 1.6
@@ -545,7 +563,7 @@ func (t *timelineDOT) legendDOT(y float64) float64 {
 	x := t.left
 	width := max(t.right-t.left, fs*30)
 	item := func(text string, w float64, draw func(x, y float64)) {
-		need := w + fs*0.5 + textWidth(text, small) + fs*1.5
+		need := w + fs*0.5 + textWidth(text, small)*1.15 + fs*1.5
 		if x > t.left && x+need > t.left+width {
 			x = t.left
 			y -= fs * 1.8
@@ -555,31 +573,50 @@ func (t *timelineDOT) legendDOT(y float64) float64 {
 		x += need
 		t.legendRight = max(t.legendRight, x)
 	}
-	item("value", fs*1.6, func(x, y float64) {
-		t.box(layerText, "L", x, x+fs*1.6, y, fs*1.1, attrs{"style=\"filled,rounded\"", "penwidth=1"}.add("fillcolor", th.tokenFill).add("color", th.token))
-	})
+	if !(t.sawToken || t.sawSend || t.sawRecv || t.sawGo || t.sawBlocked || t.sawHold || t.sawWait || t.sawBad) {
+		return y + fs*1.2
+	}
+	if t.sawToken {
+		item("value", fs*1.6, func(x, y float64) {
+			t.box(layerText, "L", x, x+fs*1.6, y, fs*1.1, attrs{"style=\"filled,rounded\"", "penwidth=1"}.add("fillcolor", th.tokenFill).add("color", th.token))
+		})
+	}
 	arrowItem := func(label, color, style string) {
 		item(label, fs*2.4, func(x, y float64) {
 			a, b := t.point(x, y), t.point(x+fs*2.4, y)
 			t.edge(a, b, attrs{}.add("color", color).add("style", style))
 		})
 	}
-	arrowItem("send", th.send, "solid")
-	arrowItem("receive", th.recv, "solid")
-	arrowItem("go / join", th.spawn, "bold")
-	item("blocked", fs*1.6, func(x, y float64) {
-		t.box(layerText, "L", x, x+fs*1.6, y, fs*1.1, attrs{}.add("fillcolor", th.blocked))
-	})
-	item("holds a mutex", fs*1.6, func(x, y float64) {
-		t.box(layerText, "L", x, x+fs*1.6, y, fs*0.3, attrs{}.add("fillcolor", th.lock))
-	})
-	item("ended, not yet joined", fs*1.6, func(x, y float64) {
-		t.line(x, y, x+fs*1.6, y, th.lane, "dotted", 1.5)
-	})
-	item("broken rule (see the notes)", fs*1.2, func(x, y float64) {
-		t.node(layerText, t.name("L"), attrs{"pos=" + quote(pos(x+fs*0.6, y)), "shape=circle", "penwidth=1.5"}.
-			num("width", inches(fs*1.2)).num("height", inches(fs*1.2)).add("fillcolor", th.bad).add("color", th.bad).
-			add("label", "!").add("fontcolor", th.bg))
-	})
+	if t.sawSend {
+		arrowItem("send", th.send, "solid")
+	}
+	if t.sawRecv {
+		arrowItem("receive", th.recv, "solid")
+	}
+	if t.sawGo {
+		arrowItem("go / join", th.spawn, "bold")
+	}
+	if t.sawBlocked {
+		item("blocked", fs*1.6, func(x, y float64) {
+			t.box(layerText, "L", x, x+fs*1.6, y, fs*1.1, attrs{}.add("fillcolor", th.blocked))
+		})
+	}
+	if t.sawHold {
+		item("holds a mutex", fs*1.6, func(x, y float64) {
+			t.box(layerText, "L", x, x+fs*1.6, y, fs*0.3, attrs{}.add("fillcolor", th.lock))
+		})
+	}
+	if t.sawWait {
+		item("ended, not yet joined", fs*1.6, func(x, y float64) {
+			t.line(x, y, x+fs*1.6, y, th.lane, "dotted", 1.5)
+		})
+	}
+	if t.sawBad {
+		item("broken rule (see the notes)", fs*1.2, func(x, y float64) {
+			t.node(layerText, t.name("L"), attrs{"pos=" + quote(pos(x+fs*0.6, y)), "shape=circle", "penwidth=1.5"}.
+				num("width", inches(fs*1.2)).num("height", inches(fs*1.2)).add("fillcolor", th.bad).add("color", th.bad).
+				add("label", "!").add("fontcolor", th.bg))
+		})
+	}
 	return y - fs
 }

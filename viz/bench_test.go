@@ -1,0 +1,59 @@
+package viz
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/handoff-viz/handoff/tracer"
+)
+
+// BenchmarkTimelineSVG draws the whole timeline of synthetic traces to SVG
+// (no window), with positions pinned (layout nop2, what Render does) and,
+// as the baseline in the same run, the same DOT laid out by plain dot.
+// ns/event should stay flat from 1k to 100k events for pinned.
+func BenchmarkTimelineSVG(b *testing.B) {
+	for _, n := range []int{1000, 10000, 100000} {
+		tl := tracer.BuildTimeline(synth(n, true))
+		o := Options{MaxSteps: -1}
+		var dot bytes.Buffer
+		if err := WriteDOT(&dot, tl, o); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("events=%d/pinned", len(tl.Events)), func(b *testing.B) {
+			for b.Loop() {
+				if err := Render(io.Discard, tl, FormatSVG, o); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(tl.Events)), "ns/event")
+		})
+		if n > 10000 {
+			continue // plain dot takes far too long at this size
+		}
+		b.Run(fmt.Sprintf("events=%d/dot", len(tl.Events)), func(b *testing.B) {
+			for b.Loop() {
+				if err := layoutSVG(io.Discard, dot.Bytes(), "dot"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(tl.Events)), "ns/event")
+		})
+	}
+}
+
+// BenchmarkCompose measures composing the DOT text alone.
+func BenchmarkCompose(b *testing.B) {
+	for _, n := range []int{1000, 100000} {
+		tl := tracer.BuildTimeline(synth(n, true))
+		b.Run(fmt.Sprintf("events=%d", len(tl.Events)), func(b *testing.B) {
+			for b.Loop() {
+				if err := WriteDOT(io.Discard, tl, Options{MaxSteps: -1}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(tl.Events)), "ns/event")
+		})
+	}
+}
