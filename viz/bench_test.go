@@ -30,6 +30,14 @@ func BenchmarkTimelineSVG(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(tl.Events)), "ns/event")
 		})
 		if n > 10000 {
+			// What a user gets by default: a window of DefaultMaxSteps.
+			b.Run(fmt.Sprintf("events=%d/windowed", len(tl.Events)), func(b *testing.B) {
+				for b.Loop() {
+					if err := Render(io.Discard, tl, FormatSVG, Options{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 			continue // plain dot takes far too long at this size
 		}
 		b.Run(fmt.Sprintf("events=%d/dot", len(tl.Events)), func(b *testing.B) {
