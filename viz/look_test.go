@@ -11,6 +11,8 @@ import (
 	"github.com/handoff-viz/handoff/tracer"
 )
 
+// lookDir is for people: go test ./viz -run Look -look DIR writes every
+// scenario's timeline and graph as DOT, SVG and PNG into DIR.
 var lookDir = flag.String("look", "", "write every scenario's pictures to this directory, to look at")
 
 func TestLook(t *testing.T) {
@@ -30,7 +32,9 @@ func TestLook(t *testing.T) {
 					t.Errorf("%s %s %s: %v", s.Name, v, f, err)
 					continue
 				}
-				os.WriteFile(filepath.Join(*lookDir, s.Name+"-"+v+"."+f), b.Bytes(), 0o644)
+				if err := os.WriteFile(filepath.Join(*lookDir, s.Name+"-"+v+"."+f), b.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
 	}
