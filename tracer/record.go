@@ -124,7 +124,8 @@ type Tracer struct {
 
 	deadlocked atomic.Bool
 
-	abort     chan struct{}
+	abort     chan struct{} // closed when the run is stopped
+	stopped   atomic.Bool   // the same, cheaper to test
 	abortOnce sync.Once
 	stop      chan struct{}
 	monitor   sync.WaitGroup
@@ -186,7 +187,7 @@ func (t *Tracer) Main(name string) *G {
 }
 
 func (t *Tracer) newG(name string) *G {
-	g := &G{t: t, id: GoID(t.nextG.Add(1)), name: name, done: make(chan struct{}), live: t.opts.live}
+	g := &G{t: t, id: GoID(t.nextG.Add(1)), name: name, done: make(chan struct{}), live: t.opts.live, callSites: t.opts.callSites}
 	g.buf = make([]rec, 0, t.chunkCap())
 	t.mu.Lock()
 	t.gs[g.id] = g
@@ -208,14 +209,7 @@ var ErrDeadlock = errors.New("deadlock: every traced goroutine was blocked")
 // abortSignal is the panic value that unwinds a goroutine the tracer stops.
 type abortSignal struct{}
 
-func (t *Tracer) aborted() bool {
-	select {
-	case <-t.abort:
-		return true
-	default:
-		return false
-	}
-}
+func (t *Tracer) aborted() bool { return t.stopped.Load() }
 
 // watch runs in the background: it emits live events and looks for
 // deadlocks.
@@ -330,7 +324,10 @@ func (t *Tracer) reportDeadlock() {
 }
 
 func (t *Tracer) stopAll() {
-	t.abortOnce.Do(func() { close(t.abort) })
+	t.abortOnce.Do(func() {
+		t.stopped.Store(true)
+		close(t.abort)
+	})
 	t.poke()
 }
 
@@ -510,12 +507,13 @@ type G struct {
 	_ [64]byte // keep the hot fields off the cache lines of other Gs
 
 	// Written on every record, by this goroutine only.
-	skip   int // channel operations left before fastTick reads the clock
-	buf    []rec
-	extras []*recExtra // of the records in buf
-	msgs   int64
-	t      *Tracer
-	live   bool // hand every record over at once (WithLive)
+	skip      int // channel operations left before fastTick reads the clock
+	callSites bool
+	buf       []rec
+	extras    []*recExtra // of the records in buf
+	msgs      int64
+	t         *Tracer
+	live      bool // hand every record over at once (WithLive)
 
 	_ [64]byte
 
@@ -557,11 +555,18 @@ func (g *G) Name() string { return g.name }
 // site returns the program counter of the caller of the public method that
 // called it, when call sites are on.
 func (g *G) site() uintptr {
-	if !g.t.opts.callSites {
+	if !g.callSites {
 		return 0
 	}
+	return callerPC()
+}
+
+// callerPC is site's slow half, kept apart so that site inlines.
+//
+//go:noinline
+func callerPC() uintptr {
 	var pcs [1]uintptr
-	runtime.Callers(3, pcs[:])
+	runtime.Callers(4, pcs[:])
 	return pcs[0]
 }
 

@@ -21,8 +21,9 @@ import (
 	"unicode"
 )
 
-// A result line: BenchmarkName/variant-2   N   12.3 ns/op ...
-var line = regexp.MustCompile(`^Benchmark([^/\s]+)/(\S+?)(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(.*)$`)
+// A result line: BenchmarkName/variant-2   N   12.3 ns/op ...; a benchmark
+// without variants counts as the variant "".
+var line = regexp.MustCompile(`^Benchmark([^/\s]+?)(?:/(\S+?))?(?:-\d+)?\s+\d+\s+([\d.]+) ns/op(.*)$`)
 
 type samples struct {
 	ns     []float64
@@ -70,6 +71,14 @@ func summarize(r io.Reader, w io.Writer) error {
 	}
 	for _, name := range order {
 		vs := results[name]
+		if single := vs[""]; single != nil {
+			fmt.Fprintf(w, "handoff-bench %s ns/op=%.1f", kebab(name), median(single.ns))
+			if len(single.allocs) > 0 {
+				fmt.Fprintf(w, " allocs/op=%g", median(single.allocs))
+			}
+			fmt.Fprintln(w)
+			continue
+		}
 		bare := vs["bare"]
 		if bare == nil {
 			continue

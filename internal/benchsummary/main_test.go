@@ -19,7 +19,8 @@ PASS
 	if err := summarize(strings.NewReader(in), &out); err != nil {
 		t.Fatal(err)
 	}
-	want := "handoff-bench unbuffered-handoff traced/bare=1.50 runtime-trace/bare=2.00 bare=250.0ns traced=375.0ns traced-allocs/op=0\n"
+	want := "handoff-bench unbuffered-handoff traced/bare=1.50 runtime-trace/bare=2.00 bare=250.0ns traced=375.0ns traced-allocs/op=0\n" +
+		"handoff-bench clock ns/op=16.5\n"
 	if out.String() != want {
 		t.Errorf("got  %q\nwant %q", out.String(), want)
 	}

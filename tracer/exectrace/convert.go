@@ -89,10 +89,18 @@ type Report struct {
 	Groups       []*Group
 	Blocked      []Blocked       // leak candidates
 	Cycles       [][]tracer.GoID // wait-for cycles among Blocked
+
+	// Annotations is the number of log records of handoff's own tracer
+	// (category tracer.AnnotationCategory) read; AnnotatedGoroutines the
+	// Go goroutines that wrote them; Exact the events rebuilt from them.
+	Annotations, AnnotatedGoroutines, Exact int
 }
 
-// Note is the header note of an imported trace: what it cannot show.
+// Note is the header note of an imported trace: what is exact, what is
+// inferred, and what it cannot show.
 const Note = "imported from a Go execution trace: goroutine ids are the trace's; " +
+	"goroutines traced by handoff's tracer (runtime/trace log records of category \"handoff\") carry their exact recorded events: " +
+	"values, channels, owners, blocking and violations, without a conf field; everything else is inferred from the scheduler: " +
 	"a channel is a group of operations that waited at one call site (a runtime trace records no channel address); " +
 	"operations that never block (the fast path of a buffered channel, a close nobody waits on) are not in it; " +
 	"each handoff is a synthetic value whose label starts with how sure it is: exact, slot (a parked sender freed by a receiver: " +
@@ -208,6 +216,14 @@ type converter struct {
 	sites   []siteInfo       // by frame.id; 0 is unused
 	siteIDs map[string]int32 // frame.at to id
 	ev      tracer.Event
+
+	// Annotations (annotations.go): nil until the first record.
+	ann     *tracer.Annotations
+	annT0   tracer.Time
+	annGo   map[tracer.GoID]struct{} // Go goroutines that wrote records
+	hold    recvHold
+	pending []tracer.Event           // inferred events held since the first record
+	lastOut tracer.Time
 }
 
 // Convert reads a Go execution trace from r and calls emit with each event
@@ -242,6 +258,9 @@ func Convert(r io.Reader, opts Options, emit func(*tracer.Event) error) (*Report
 	}
 	err = c.run(tr)
 	c.finish()
+	if err == nil && c.ann != nil {
+		err = c.mergeAnnotations()
+	}
 	if err != nil {
 		return &c.rep, err
 	}
@@ -353,6 +372,10 @@ func (c *converter) event(ev *trace.Event) (stop bool, err error) {
 	switch ev.Kind() {
 	case trace.EventSync:
 		clear(c.frames)
+	case trace.EventLog:
+		if l := ev.Log(); l.Category == tracer.AnnotationCategory {
+			return false, c.annotation(ev, l.Message, t)
+		}
 	case trace.EventStateTransition:
 		st := ev.StateTransition()
 		if st.Resource.Kind != trace.ResourceGoroutine {
@@ -418,13 +441,18 @@ func runtimeish(fn string) bool {
 }
 
 // systemFunc reports whether a goroutine whose outermost (or entry) frame
-// is fn belongs to the runtime or the tracer.
+// is fn belongs to the runtime, the runtime tracer, or handoff's own tracer
+// (its deadlock watcher and flushers are not the program's).
 func systemFunc(fn string) bool {
 	if fn == "runtime.main" {
 		return false
 	}
-	return strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "runtime/")
+	return strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "runtime/") ||
+		strings.HasPrefix(fn, tracerPkg+".") || strings.HasPrefix(fn, tracerPkg+"/remote.")
 }
+
+// tracerPkg is the import path of handoff's tracer.
+const tracerPkg = "github.com/handoff-viz/handoff/tracer"
 
 func (c *converter) goroutine(id trace.GoID) *gstate {
 	g := c.gs[id]
@@ -448,7 +476,18 @@ func (c *converter) learn(g *gstate, f frame) {
 
 func (c *converter) user(g *gstate) bool { return g != nil && (c.opts.System || !g.sys) }
 
+// emit writes an inferred event, or holds it once annotations were seen.
 func (c *converter) emit(e *tracer.Event) error {
+	if c.ann != nil {
+		c.pending = append(c.pending, *e)
+		return nil
+	}
+	return c.out(e)
+}
+
+// out writes an event.
+func (c *converter) out(e *tracer.Event) error {
+	c.lastOut = e.T
 	c.seq++
 	e.Seq = c.seq
 	c.rep.Events++
@@ -732,12 +771,12 @@ func (c *converter) woken(ev *trace.Event, id trace.GoID, t tracer.Time) error {
 		return err
 	}
 	e = c.reset(tracer.KindSend, sender, t)
-	e.V, e.Ch, e.At = v, ch, sendAt
+	e.V, e.Ch, e.At, e.Conf = v, ch, sendAt, conf.String()
 	if err := c.emit(e); err != nil {
 		return err
 	}
 	e = c.reset(tracer.KindRecv, receiver, t)
-	e.V, e.Ch, e.At = v, ch, recvAt
+	e.V, e.Ch, e.At, e.Conf = v, ch, recvAt, conf.String()
 	return c.emit(e)
 }
 

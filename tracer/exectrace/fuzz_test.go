@@ -16,6 +16,9 @@ import (
 func FuzzConvert(f *testing.F) {
 	seeds, _ := filepath.Glob("testdata/*.trace")
 	for _, p := range seeds {
+		if filepath.Base(p) == "badannotation.trace" {
+			continue // TestBadAnnotation
+		}
 		b, err := os.ReadFile(p)
 		if err != nil {
 			f.Fatal(err)
@@ -48,6 +51,9 @@ func TestSmallTraces(t *testing.T) {
 		t.Fatal("no testdata/*.trace")
 	}
 	for _, p := range seeds {
+		if filepath.Base(p) == "badannotation.trace" {
+			continue // TestBadAnnotation
+		}
 		t.Run(filepath.Base(p), func(t *testing.T) {
 			b, err := os.ReadFile(p)
 			if err != nil {
