@@ -103,6 +103,10 @@ func printImportSummary(w io.Writer, name string, rep *exectrace.Report) {
 		name, rep.GoEvents, rep.Events, rep.Goroutines, time.Duration(rep.Start), time.Duration(rep.End))
 	fmt.Fprintf(w, "handoffs: %d exact, %d slot, %d ambiguous; %d receivers woken by close; %d sync wakeups (Unlock, Done, ...), %d by timers or the network\n",
 		rep.Handoffs[exectrace.ConfExact], rep.Handoffs[exectrace.ConfSlot], rep.Handoffs[exectrace.ConfAmbiguous], rep.Closes, rep.SyncWakes, rep.TimerWakes)
+	if rep.Annotations > 0 {
+		fmt.Fprintf(w, "exact: %d records of handoff's tracer from %d goroutines → %d exact events; the other goroutines' handoffs are inferred\n",
+			rep.Annotations, rep.AnnotatedGoroutines, rep.Exact)
+	}
 	fmt.Fprintln(w, "not in a runtime trace: which channel (grouped by the call site that waited), and operations that never block")
 	for _, g := range rep.Groups {
 		fmt.Fprintf(w, "  ch%-4d %-40s exact %d, slot %d, ambiguous %d\n", g.Ch, g.Name, g.Count[exectrace.ConfExact], g.Count[exectrace.ConfSlot], g.Count[exectrace.ConfAmbiguous])

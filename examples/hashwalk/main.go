@@ -1,11 +1,13 @@
 // Command hashwalk prints the SHA-256 of every file under a directory. It is
 // the kind of program a person writes: a walker feeds paths to a pool of
 // hashing workers over a channel, and a collector gathers their results.
-// Its test runs it under runtime/trace and imports the trace with handoff.
+// Its test runs it under runtime/trace and imports the trace with handoff;
+// with -handoff it runs a version written with handoff's tracer, whose
+// events the Go execution trace then carries exactly.
 //
 // Usage:
 //
-//	hashwalk [-workers N] DIR
+//	hashwalk [-workers N] [-handoff] DIR
 package main
 
 import (
@@ -30,12 +32,17 @@ type result struct {
 // walk sends the path of every regular file under root.
 func walk(root string, paths chan<- string, errc chan<- error) {
 	defer close(paths)
-	errc <- filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	errc <- walkFunc(root, func(p string) { paths <- p })
+}
+
+// walkFunc calls fn with the path of every regular file under root.
+func walkFunc(root string, fn func(path string)) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.Type().IsRegular() {
-			paths <- p
+			fn(p)
 		}
 		return nil
 	})
@@ -97,12 +104,19 @@ func hashTree(root string, n int) ([]result, error) {
 
 func main() {
 	workers := flag.Int("workers", 4, "hash with `n` goroutines")
+	traced := flag.Bool("handoff", false, "run the version written with handoff's tracer")
 	flag.Parse()
 	if flag.NArg() != 1 || *workers < 1 {
-		fmt.Fprintln(os.Stderr, "usage: hashwalk [-workers N] DIR")
+		fmt.Fprintln(os.Stderr, "usage: hashwalk [-workers N] [-handoff] DIR")
 		os.Exit(2)
 	}
-	all, err := hashTree(flag.Arg(0), *workers)
+	var all []result
+	var err error
+	if *traced {
+		all, _, err = hashTreeTraced(flag.Arg(0), *workers)
+	} else {
+		all, err = hashTree(flag.Arg(0), *workers)
+	}
 	for _, r := range all {
 		if r.err != nil {
 			fmt.Fprintf(os.Stderr, "hashwalk: %v\n", r.err)

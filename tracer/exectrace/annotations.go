@@ -74,6 +74,7 @@ type recvHold struct {
 	sent   map[int64]bool
 	held   map[int64][]annRec // by Go goroutine
 	waitOn map[int64]int64    // message id → Go goroutine waiting for its send
+	lastT  int64
 }
 
 // msgOf returns the kind and the message id of a send or receive record.
@@ -104,6 +105,8 @@ func (h *recvHold) add(r annRec, add func(annRec) error) error {
 		h.waitOn[id] = r.goid
 		return nil
 	}
+	r.t = max(r.t, h.lastT) // a released record goes after the send it waited for
+	h.lastT = r.t
 	if err := add(r); err != nil {
 		return err
 	}
@@ -132,6 +135,7 @@ func (h *recvHold) flush(add func(annRec) error) error {
 	slices.Sort(gs)
 	for _, g := range gs {
 		for _, r := range h.held[g] {
+			r.t = max(r.t, h.lastT)
 			if err := add(r); err != nil {
 				return err
 			}

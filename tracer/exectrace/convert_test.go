@@ -3,6 +3,7 @@ package exectrace
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"runtime/trace"
 	"strings"
 	"sync"
@@ -399,5 +400,19 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("got error %v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestBadAnnotation imports a trace written under runtime/trace whose log
+// record of handoff's category is not one of the tracer's ("x"): a clear
+// error naming the record, never a panic or a silent skip.
+func TestBadAnnotation(t *testing.T) {
+	b, err := os.ReadFile("testdata/badannotation.trace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Convert(bytes.NewReader(b), Options{}, func(*tracer.Event) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), `handoff annotation "x"`) || !strings.Contains(err.Error(), "log record at") {
+		t.Fatalf("Convert: %v; want an error naming the log record", err)
 	}
 }
