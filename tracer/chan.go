@@ -48,10 +48,10 @@ func NewChan[T any](g *G, name string, capacity int) *Chan[T] {
 	} else {
 		c.c = make(chan envelope[T], capacity)
 	}
-	g.t.mu.Lock()
-	g.t.names[c.id] = name
-	g.t.pokers[c.id] = c.poke
-	g.t.mu.Unlock()
+	g.t.register(func() {
+		g.t.names[c.id] = name
+		g.t.pokers[c.id] = c.poke
+	})
 	var zero T
 	if m, ok := any(zero).(Movable); ok {
 		c.tracked = m != nil

@@ -19,9 +19,7 @@ type Mutex struct {
 // NewMutex makes a mutex named name.
 func NewMutex(g *G, name string) *Mutex {
 	m := &Mutex{t: g.t, id: g.t.nextMu.Add(1), name: name, sem: make(chan struct{}, 1)}
-	g.t.mu.Lock()
-	g.t.mutexes[m.id] = m
-	g.t.mu.Unlock()
+	g.t.register(func() { g.t.mutexes[m.id] = m })
 	g.addX(rec{tick: cputicks(), kind: KindMutex, a: m.id, pc: g.site()}, &recExtra{name: name})
 	return m
 }

@@ -263,6 +263,13 @@ func (t *Tracer) watch() {
 	}
 }
 
+// register runs fn under t.mu, which it releases even if fn panics.
+func (t *Tracer) register(fn func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fn()
+}
+
 // allBlocked returns the wait words of the traced goroutines that have not
 // ended when every one of them is blocked in a traced operation, and nil
 // otherwise. Two equal results mean nobody moved in between: a wait word
