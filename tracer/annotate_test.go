@@ -94,3 +94,35 @@ func TestAnnotationsMergeByHand(t *testing.T) {
 		t.Errorf("times %d..%d, want 0..60", evs[0].T, evs[6].T)
 	}
 }
+
+// TestAnnotationsReceiverLogsFirst: on an unbuffered channel the woken
+// receiver often logs before its sender does. The sender's record, last to
+// arrive, must still come first in the merged stream.
+func TestAnnotationsReceiverLogsFirst(t *testing.T) {
+	a := NewAnnotations()
+	recs := []struct {
+		goid int64
+		text string
+	}{
+		{10, `4 1 1 0 0 0 "c" "" "" "" "" 0 [] [] []`},
+		{10, `1 1 2 0 0 0 "p" "" "" "" "" 0 [] [] []`},
+		{11, `5 2 1 0 0 0 "" "v" "" "" "" 0 [] [] []`},
+		{11, `9 2 1 0 0 1`},
+		{10, `1 1 3 0 0 0 "w" "" "" "" "" 0 [] [] []`},
+		{12, `7 3 1 1 8589934593 0`},
+		{12, `13 3 1 0 0 0`},
+		{11, `6 2 1 1 8589934593 0`},
+	}
+	for i, r := range recs {
+		if err := a.Add(int64(i*10), r.goid, r.text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs := a.Events()
+	if a.m.forced != 0 {
+		t.Errorf("forced %d records\n%s", a.m.forced, dump(evs))
+	}
+	if err := Validate(evs); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -399,6 +399,7 @@ func (m *merger) emit(s *stream) {
 		}
 		m.stream(e.Child).spawned = true
 		wakes[0] = waitKey{waitSpawn, r.a}
+		wakes[1] = waitKey{waitHead, r.a} // a sender may wait for the child to be ready to receive
 	case KindEnd:
 		e.Panic = x.panic
 		e.Abort = r.flags&flagAbort != 0

@@ -113,43 +113,25 @@ func TestUnderRuntimeTrace(t *testing.T) {
 func TestTracedUnderRuntimeTrace(t *testing.T) {
 	const files = 120
 	root := makeTree(t, files)
-	var (
-		all []result
-		res *tracer.Result
-		rep *exectrace.Report
-		evs []tracer.Event
-	)
-	// Known issue (reported to the tracer's owner): tracer.Annotations
-	// sometimes orders two sends on one unbuffered channel wrongly when
-	// their records arrive out of time order; about one run in six here.
-	// Up to three runs, each failure logged; all three failing fails.
-	for attempt := 1; ; attempt++ {
-		var buf bytes.Buffer
-		if err := trace.Start(&buf); err != nil {
-			t.Skipf("runtime/trace already on (go test -trace?): %v", err)
-		}
-		var err error
-		all, res, err = hashTreeTraced(root, 4)
-		trace.Stop()
-		if err != nil || len(all) != files {
-			t.Fatalf("hashTreeTraced: %d results, err %v", len(all), err)
-		}
-		evs = nil
-		rep, err = exectrace.Convert(&buf, exectrace.Options{}, func(e *tracer.Event) error {
-			evs = append(evs, *e)
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = tracer.Validate(evs)
-		if err == nil {
-			break
-		}
-		if attempt == 3 {
-			t.Fatalf("Validate, run %d: %v", attempt, err)
-		}
-		t.Logf("Validate, run %d: %v", attempt, err)
+	var buf bytes.Buffer
+	if err := trace.Start(&buf); err != nil {
+		t.Skipf("runtime/trace already on (go test -trace?): %v", err)
+	}
+	all, res, err := hashTreeTraced(root, 4)
+	trace.Stop()
+	if err != nil || len(all) != files {
+		t.Fatalf("hashTreeTraced: %d results, err %v", len(all), err)
+	}
+	var evs []tracer.Event
+	rep, err := exectrace.Convert(&buf, exectrace.Options{}, func(e *tracer.Event) error {
+		evs = append(evs, *e)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tracer.Validate(evs); err != nil {
+		t.Fatalf("Validate: %v", err)
 	}
 	if rep.Annotations == 0 || rep.AnnotatedGoroutines != 7 {
 		t.Errorf("report: %d records from %d goroutines; want some, from 7 (main, walk, 4 workers, collect)", rep.Annotations, rep.AnnotatedGoroutines)

@@ -2,9 +2,6 @@ package exectrace
 
 import (
 	"fmt"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/handoff-viz/handoff/tracer"
@@ -51,111 +48,15 @@ func (c *converter) annotation(ev *trace.Event, msg string, t tracer.Time) error
 	goid := ev.Goroutine()
 	c.annGo[tracer.GoID(goid)] = struct{}{}
 	c.rep.Annotations++
-	return c.hold.add(annRec{int64(t), int64(goid), msg}, func(r annRec) error {
-		if err := c.ann.Add(r.t, r.goid, r.text); err != nil {
-			return fmt.Errorf("read go execution trace: log record at %v (goroutine %d): %w", time.Duration(r.t), r.goid, err)
-		}
-		return nil
-	})
-}
-
-// annRec is one log record of the tracer's category.
-type annRec struct {
-	t, goid int64
-	text    string
-}
-
-// recvHold works around tracer.Annotations placing a receive before its
-// send when the receive's record comes first (the usual order on an
-// unbuffered channel: the parked receiver runs before the sender logs):
-// a goroutine's records wait, from such a receive on, until the send of
-// the same message has been added. Everything left is added at the end.
-type recvHold struct {
-	sent   map[int64]bool
-	held   map[int64][]annRec // by Go goroutine
-	waitOn map[int64]int64    // message id → Go goroutine waiting for its send
-	lastT  int64
-}
-
-// msgOf returns the kind and the message id of a send or receive record.
-func msgOf(text string) (tracer.Kind, int64) {
-	f := strings.SplitN(text, " ", 6)
-	if len(f) < 5 {
-		return tracer.KindBad, 0
+	if err := c.ann.Add(int64(t), int64(goid), msg); err != nil {
+		return fmt.Errorf("read go execution trace: log record at %v (goroutine %d): %w", time.Duration(t), goid, err)
 	}
-	k, err1 := strconv.Atoi(f[0])
-	id, err2 := strconv.ParseInt(f[4], 10, 64)
-	if err1 != nil || err2 != nil || (tracer.Kind(k) != tracer.KindSend && tracer.Kind(k) != tracer.KindRecv) {
-		return tracer.KindBad, 0
-	}
-	return tracer.Kind(k), id
-}
-
-func (h *recvHold) add(r annRec, add func(annRec) error) error {
-	if h.sent == nil {
-		h.sent, h.held, h.waitOn = map[int64]bool{}, map[int64][]annRec{}, map[int64]int64{}
-	}
-	if q, ok := h.held[r.goid]; ok {
-		h.held[r.goid] = append(q, r)
-		return nil
-	}
-	k, id := msgOf(r.text)
-	if k == tracer.KindRecv && id != 0 && !h.sent[id] {
-		h.held[r.goid] = []annRec{r}
-		h.waitOn[id] = r.goid
-		return nil
-	}
-	r.t = max(r.t, h.lastT) // a released record goes after the send it waited for
-	h.lastT = r.t
-	if err := add(r); err != nil {
-		return err
-	}
-	if k == tracer.KindSend && id != 0 {
-		h.sent[id] = true
-		if g, ok := h.waitOn[id]; ok {
-			delete(h.waitOn, id)
-			q := h.held[g]
-			delete(h.held, g)
-			for _, r := range q {
-				if err := h.add(r, add); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// flush adds every record still held, in goroutine order.
-func (h *recvHold) flush(add func(annRec) error) error {
-	gs := make([]int64, 0, len(h.held))
-	for g := range h.held {
-		gs = append(gs, g)
-	}
-	slices.Sort(gs)
-	for _, g := range gs {
-		for _, r := range h.held[g] {
-			r.t = max(r.t, h.lastT)
-			if err := add(r); err != nil {
-				return err
-			}
-		}
-	}
-	h.held = nil
 	return nil
 }
 
 // mergeAnnotations writes the held inferred events and the exact events of
 // the records, merged by time.
 func (c *converter) mergeAnnotations() error {
-	if err := c.hold.flush(func(r annRec) error {
-		if err := c.ann.Add(r.t, r.goid, r.text); err != nil {
-			return fmt.Errorf("read go execution trace: log record at %v (goroutine %d): %w", time.Duration(r.t), r.goid, err)
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
 	aevs := c.ann.Events()
 	c.rep.AnnotatedGoroutines = len(c.annGo)
 	goid := func(g tracer.GoID) tracer.GoID {

@@ -221,8 +221,7 @@ type converter struct {
 	ann     *tracer.Annotations
 	annT0   tracer.Time
 	annGo   map[tracer.GoID]struct{} // Go goroutines that wrote records
-	hold    recvHold
-	pending []tracer.Event // inferred events held since the first record
+	pending []tracer.Event           // inferred events held since the first record
 	lastOut tracer.Time
 }
 
