@@ -55,7 +55,7 @@ type recExtra struct {
 
 // chunkSize is how many records a goroutine buffers before it hands them to
 // the tracer.
-const chunkSize = 4096
+const chunkSize = 1024
 
 // Option configures a [Tracer].
 type Option func(*options)
