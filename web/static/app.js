@@ -421,7 +421,7 @@ function draw(dt) {
     // the state badge
     let txt = '', col = C.muted;
     if (gs.st === 'ended') {
-      txt = gs.panic ? 'panicked' : gs.aborted ? 'aborted' : 'ended';
+      txt = gs.panic ? 'panicked' : gs.aborted ? 'stopped by the tracer' : 'ended';
       col = gs.panic ? C.viol : C.ended;
       if (gs.joinedBy) txt += ` · joined by g${gs.joinedBy}`;
     } else if (gs.st === 'blocked') {
@@ -496,7 +496,7 @@ function draw(dt) {
     roundRect(B.x, B.y, B.w, B.h, 6); ctx.fill();
     ctx.strokeStyle = holder ? C.lock : C.line; ctx.lineWidth = holder ? 2 : 1; ctx.stroke();
     ctx.font = `600 ${fp * 0.85}px ${C.font}`; ctx.fillStyle = C.fg;
-    ctx.fillText(`🔒 ${B.name}`, B.x + 8, B.y + fp * 0.9);
+    ctx.fillText(`mutex ${B.name}`, B.x + 8, B.y + fp * 0.9);
     ctx.font = `${fp * 0.8}px ${C.font}`; ctx.fillStyle = holder ? C.lock : C.muted;
     ctx.fillText(ellipsize(holder ? `held by ${m.goName(holder)}` : 'free', B.w - 16), B.x + 8, B.y + fp * 2.3);
     if (waiters.length) {

@@ -52,7 +52,7 @@ export function apply(s, e, i) {
       }
       break;
     case 'end':
-      setG(s, e.g, { st: 'ended', on: '', panic: e.panic || '', aborted: !!e.abort });
+      setG(s, e.g, { st: 'ended', on: '', panic: e.panic || '', aborted: !!e.aborted });
       break;
     case 'join':
       if (s.g.has(e.child)) setG(s, e.child, { joinedBy: e.g });
@@ -220,7 +220,7 @@ export class Model {
     const g = this.goName(e.g);
     switch (e.kind) {
       case 'go': return `${g} spawned ${this.goName(e.child)}${(e.vs || []).length ? ', moving ' + e.vs.map(v => this.label(v)).join(', ') : ''}`;
-      case 'end': return `${g} ended${e.panic ? ' panicking: ' + e.panic : ''}${e.abort ? ' (aborted)' : ''}`;
+      case 'end': return `${g} ended${e.panic ? ' panicking: ' + e.panic : ''}${e.aborted ? ' (stopped by the tracer)' : ''}`;
       case 'join': return `${g} joined ${this.goName(e.child)}${e.panic ? ' — it panicked: ' + e.panic : ''}`;
       case 'chan': return `${g} made channel ${e.name || 'ch' + e.ch} (${e.cap < 0 ? 'unbounded' : e.cap === 0 ? 'unbuffered' : 'cap ' + e.cap})`;
       case 'make': return `${g} made ${e.label || 'v' + e.v}`;

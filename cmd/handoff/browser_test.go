@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserRealScenarios drives the page of a real `handoff serve` (real
+// scenarios, real renderer) in headless Chromium: the web package's own
+// browser tests use stand-ins, since web may not import scenarios. Without
+// Chromium it skips, naming the Debian package; with
+// HANDOFF_REQUIRE_BROWSER=1 it fails instead.
+func TestBrowserRealScenarios(t *testing.T) {
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("HANDOFF_REQUIRE_BROWSER") == "1" {
+			t.Fatal("chromium not found and HANDOFF_REQUIRE_BROWSER=1: install the Debian package chromium")
+		}
+		t.Skip("needs Chromium: install the Debian package chromium (apt-get install -y chromium)")
+	}
+	trace := filepath.Join(t.TempDir(), "deadlock.jsonl")
+	if code := run([]string{"run", "deadlock", "--format", "jsonl", "-o", trace}, os.Stdout, os.Stderr); code != 0 {
+		t.Fatalf("recording the deadlock trace: exit %d", code)
+	}
+	addr := startServe(t, trace)
+
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(path),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 720),
+	)
+	defer cancelA()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelT()
+
+	do := func(actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		for _, a := range actions {
+			if err := chromedp.Do(ctx, a); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	poll := func(expr string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(40*time.Second))); err != nil {
+			t.Fatalf("waiting for %s: %v", expr, err)
+		}
+	}
+	evalInt := func(expr string) int {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[int](expr))
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		return v
+	}
+	runScenario := func(name, pace string) {
+		t.Helper()
+		do(chromedp.SetValue(chromedp.CSS("#scenario"), name), chromedp.SetValue(chromedp.CSS("#pace"), pace), chromedp.Click(chromedp.CSS("#run")))
+		poll(fmt.Sprintf(`handoff.model && handoff.model.source === %q && handoff.model.done && handoff.step === handoff.n && handoff.n > 0`, name))
+	}
+
+	do(chromedp.Navigate("http://" + addr + "/"))
+	poll(`typeof handoff === 'object' && document.querySelectorAll('#scenario option').length >= 14`)
+
+	runScenario("bounded-producers", "30")
+	if got := evalInt(`handoff.summary().goroutines.find(g => g.name === 'main').received`); got != 10 {
+		t.Errorf("the page shows main received %d values, want 10", got)
+	}
+	shot(t, ctx, "real-bounded-producers")
+
+	runScenario("backpressure", "150")
+	if got := evalInt(`[...handoff.seen.fullWithBlocked].filter(s => s.includes('fast-producer')).length`); got == 0 {
+		t.Errorf("the page never showed fast-producer blocked on the full channel (blocks in the run: %d, seen blocked on send: %d %v)",
+			evalInt(`handoff.model.events.filter(e => e.kind === 'block' && e.on === 'send').length`),
+			evalInt(`handoff.seen.blockedSend.size`), evalInt(`handoff.seen.frames`))
+	}
+
+	// The trace named on the command line replays, with its violation.
+	do(chromedp.Click(chromedp.CSS(`#traces button[data-trace="0"]`)), chromedp.Click(chromedp.CSS("#last")))
+	poll(`!document.getElementById('banner').hidden`)
+	banner, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS("#banner")))
+	if err != nil || !strings.Contains(banner, "deadlock") {
+		t.Errorf("violation banner %q (%v)", banner, err)
+	}
+	events, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS("#events")))
+	if err != nil || !strings.Contains(events, "ended (stopped by the tracer)") {
+		t.Errorf("the event list does not say the tracer stopped the deadlocked goroutines: %q (%v)", events, err)
+	}
+	shot(t, ctx, "real-deadlock-replay")
+
+	// Export: the server draws it with viz, as handoff render would.
+	do(chromedp.Click(chromedp.CSS("#export-svg")))
+	poll(`handoff.lastExport && handoff.lastExport.kind === 'svg'`)
+	head, err := chromedp.Run(ctx, chromedp.Evaluate[string](`handoff.lastExport.head`))
+	if err != nil || !strings.Contains(head, "<!DOCTYPE svg") {
+		t.Errorf("exported SVG starts %q (%v)", head, err)
+	}
+}
+
+// shot leaves a screenshot under testdata/out (ignored by git) for people
+// to look at.
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join("testdata", "out")
+	os.MkdirAll(dir, 0o755)
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
