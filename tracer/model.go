@@ -1,6 +1,9 @@
 package tracer
 
-import "slices"
+import (
+	"cmp"
+	"slices"
+)
 
 // OwnerKind says what kind of thing owns a value.
 type OwnerKind uint8
@@ -376,28 +379,18 @@ func BuildTimeline(evs []Event) *Timeline {
 		}
 		tl.Goroutines = append(tl.Goroutines, g)
 	}
-	slices.SortFunc(tl.Goroutines, func(a, b *Goroutine) int { return cmpID(a.ID, b.ID) })
+	slices.SortFunc(tl.Goroutines, func(a, b *Goroutine) int { return cmp.Compare(a.ID, b.ID) })
 	for _, c := range tl.cIndex {
 		tl.Channels = append(tl.Channels, c)
 	}
-	slices.SortFunc(tl.Channels, func(a, b *Channel) int { return cmpID(a.ID, b.ID) })
+	slices.SortFunc(tl.Channels, func(a, b *Channel) int { return cmp.Compare(a.ID, b.ID) })
 	for _, v := range tl.vIndex {
 		tl.Values = append(tl.Values, v)
 	}
-	slices.SortFunc(tl.Values, func(a, b *ValueLife) int { return cmpID(a.ID, b.ID) })
+	slices.SortFunc(tl.Values, func(a, b *ValueLife) int { return cmp.Compare(a.ID, b.ID) })
 	for _, m := range tl.mIndex {
 		tl.Mutexes = append(tl.Mutexes, m)
 	}
-	slices.SortFunc(tl.Mutexes, func(a, b *MutexLife) int { return cmpID(a.ID, b.ID) })
+	slices.SortFunc(tl.Mutexes, func(a, b *MutexLife) int { return cmp.Compare(a.ID, b.ID) })
 	return tl
-}
-
-func cmpID[T ~int64](a, b T) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -1,6 +1,7 @@
 package viz
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -138,13 +139,13 @@ func writeGraph(d *dotWriter, tl *tracer.Timeline, o *Options) error {
 			rs = append(rs, row{k, n})
 		}
 		slices.SortFunc(rs, func(a, b row) int {
-			if c := cmpI64(int64(a.k.g), int64(b.k.g)); c != 0 {
+			if c := cmp.Compare(a.k.g, b.k.g); c != 0 {
 				return c
 			}
-			if c := cmpI64(int64(a.k.ch), int64(b.k.ch)); c != 0 {
+			if c := cmp.Compare(a.k.ch, b.k.ch); c != 0 {
 				return c
 			}
-			return cmpI64(int64(a.k.mu), int64(b.k.mu))
+			return cmp.Compare(a.k.mu, b.k.mu)
 		})
 		return rs
 	}
@@ -173,14 +174,4 @@ func writeGraph(d *dotWriter, tl *tracer.Timeline, o *Options) error {
 	}
 	d.line("}")
 	return d.err
-}
-
-func cmpI64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

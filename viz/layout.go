@@ -1,6 +1,7 @@
 package viz
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -62,26 +63,16 @@ func window(tl *tracer.Timeline, o *Options) (lo, hi int, err error) {
 	evs := tl.Events
 	lo, hi = 0, len(evs)
 	if o.From != 0 {
-		lo, _ = slices.BinarySearchFunc(evs, o.From, func(e tracer.Event, s uint64) int { return cmpU(e.Seq, s) })
+		lo, _ = slices.BinarySearchFunc(evs, o.From, func(e tracer.Event, s uint64) int { return cmp.Compare(e.Seq, s) })
 	}
 	if o.To != 0 {
-		hi, _ = slices.BinarySearchFunc(evs, o.To+1, func(e tracer.Event, s uint64) int { return cmpU(e.Seq, s) })
+		hi, _ = slices.BinarySearchFunc(evs, o.To+1, func(e tracer.Event, s uint64) int { return cmp.Compare(e.Seq, s) })
 	}
 	if len(evs) > 0 && lo >= hi {
 		return 0, 0, fmt.Errorf("no events in steps %d to %d (the trace has steps %d to %d)",
 			o.From, o.To, evs[0].Seq, evs[len(evs)-1].Seq)
 	}
 	return lo, hi, nil
-}
-
-func cmpU(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // touches calls f with the lanes event e is drawn on, the acting
