@@ -105,7 +105,9 @@ type Options struct {
 	NoCallSites bool
 	// Out receives what the program prints; nil discards it.
 	Out io.Writer
-	// DeadlockTimeout overrides the tracer's default when positive.
+	// DeadlockTimeout is how long every goroutine of the scenario must be
+	// blocked before the tracer calls it a deadlock (250ms when zero: the
+	// scenarios never wait for untraced code).
 	DeadlockTimeout time.Duration
 }
 
@@ -132,9 +134,10 @@ func Record(s *Scenario, o Options) ([]tracer.Event, error) {
 	if o.Live {
 		opts = append(opts, tracer.WithLive(0))
 	}
-	if o.DeadlockTimeout > 0 {
-		opts = append(opts, tracer.WithDeadlockTimeout(o.DeadlockTimeout))
+	if o.DeadlockTimeout <= 0 {
+		o.DeadlockTimeout = 250 * time.Millisecond
 	}
+	opts = append(opts, tracer.WithDeadlockTimeout(o.DeadlockTimeout))
 	res, err := tracer.Run(func(g *tracer.G) { s.Run(g, env) }, opts...)
 	if errors.Is(err, tracer.ErrDeadlock) && slices.Contains(s.Expect, tracer.RuleDeadlock) {
 		err = nil

@@ -94,7 +94,10 @@ func WithCallSites(on bool) Option { return func(o *options) { o.callSites = on 
 
 // WithDeadlockTimeout sets how long every traced goroutine must stay blocked,
 // with no progress, before the tracer reports a deadlock and stops them
-// (250ms by default; 0 or less turns detection off).
+// (1s by default; 0 or less turns detection off). The tracer only sees
+// traced goroutines: if they wait for something that untraced code will
+// provide (a channel fed from a timer or the network), raise the timeout
+// or turn detection off.
 func WithDeadlockTimeout(d time.Duration) Option {
 	return func(o *options) { o.deadlockTimeout = d }
 }
@@ -130,8 +133,9 @@ type Tracer struct {
 	stop      chan struct{}
 	monitor   sync.WaitGroup
 
-	mu       sync.Mutex // guards what follows
-	gs       map[GoID]*G
+	mu       sync.Mutex               // guards what follows
+	gs       map[GoID]*G              // every goroutine of the run
+	running  map[GoID]*G              // those that have not ended
 	names    map[int64]string         // channels by id, for deadlock reports
 	pokers   map[int64]func(on uint8) // channels by id: wake a blocked goroutine
 	mutexes  map[int64]*Mutex
@@ -144,7 +148,7 @@ type Tracer struct {
 
 // New starts a tracer. Close it to flush its events.
 func New(opts ...Option) *Tracer {
-	o := options{callSites: true, deadlockTimeout: 250 * time.Millisecond}
+	o := options{callSites: true, deadlockTimeout: time.Second}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -155,6 +159,7 @@ func New(opts ...Option) *Tracer {
 		abort:   make(chan struct{}),
 		stop:    make(chan struct{}),
 		gs:      map[GoID]*G{},
+		running: map[GoID]*G{},
 		names:   map[int64]string{},
 		pokers:  map[int64]func(uint8){},
 		mutexes: map[int64]*Mutex{},
@@ -191,6 +196,7 @@ func (t *Tracer) newG(name string) *G {
 	g.buf = make([]rec, 0, t.chunkCap())
 	t.mu.Lock()
 	t.gs[g.id] = g
+	t.running[g.id] = g
 	t.mu.Unlock()
 	return g
 }
@@ -278,7 +284,7 @@ func (t *Tracer) allBlocked() map[GoID]uint64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	waits := map[GoID]uint64{}
-	for id, g := range t.gs {
+	for id, g := range t.running {
 		if g.ended.Load() {
 			continue
 		}
@@ -314,7 +320,7 @@ func (t *Tracer) tracerRecord(r rec, x *recExtra) {
 func (t *Tracer) reportDeadlock() {
 	t.mu.Lock()
 	var waiting []*G
-	for _, g := range t.gs {
+	for _, g := range t.running {
 		if !g.ended.Load() && g.wait.Load()&waitKindMask != 0 {
 			waiting = append(waiting, g)
 		}
@@ -344,7 +350,7 @@ func (t *Tracer) stopAll() {
 func (t *Tracer) poke() {
 	t.mu.Lock()
 	var pokes []func()
-	for _, g := range t.gs {
+	for _, g := range t.running {
 		w := g.wait.Load()
 		if g.ended.Load() || w&waitKindMask == 0 {
 			continue
@@ -491,6 +497,9 @@ func Run(fn func(g *G), opts ...Option) (*Result, error) {
 	g.runBody(fn)
 	err := t.Close()
 	res := &Result{Header: t.Header(), Events: t.memory.Events()}
+	if n := t.Forced(); n > 0 {
+		res.Header.Note = fmt.Sprintf("%d records were placed against the merger's rules of causality (a race it could not order)", n)
+	}
 	if err != nil {
 		return res, err
 	}
@@ -677,6 +686,7 @@ func (g *G) finish() {
 		g.t.flush(g)
 	}
 	g.ended.Store(true)
+	g.t.register(func() { delete(g.t.running, g.id) })
 	g.t.live.Add(-1)
 	close(g.done)
 }
