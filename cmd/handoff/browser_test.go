@@ -95,7 +95,9 @@ func TestBrowserRealScenarios(t *testing.T) {
 	}
 
 	// The trace named on the command line replays, with its violation.
-	do(chromedp.Click(chromedp.CSS(`#traces button[data-trace="0"]`)), chromedp.Click(chromedp.CSS("#last")))
+	do(chromedp.Click(chromedp.CSS(`#traces button[data-trace="0"]`)))
+	poll(`handoff.model && handoff.model.source.endsWith('deadlock.jsonl') && handoff.n > 0`)
+	do(chromedp.Click(chromedp.CSS("#last")))
 	poll(`!document.getElementById('banner').hidden`)
 	banner, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS("#banner")))
 	if err != nil || !strings.Contains(banner, "deadlock") {
