@@ -16,6 +16,11 @@
 // it, a join after the child's end, a lock after the previous unlock) and
 // hands [Event]s to a [Sink].
 //
+// Until [Tracer.Close] the tracer keeps every record in memory (48 bytes an
+// event), except in live mode ([WithLive]), where records leave as soon as
+// the merger has placed them. A run that cannot be merged exactly (a race
+// the rules cannot see) says so in its header's note.
+//
 // The rest of the package is pure: [ReadTrace] and [Writer] read and write the
 // JSON Lines trace format (docs/trace-format.md), [BuildTimeline] turns any
 // event stream into per-value owner intervals, per-goroutine states and
