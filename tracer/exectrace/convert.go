@@ -48,6 +48,12 @@ type Options struct {
 	// Progress, when set, is called about every 64k Go trace events with
 	// the number read so far.
 	Progress func(events int64)
+	// Origin, when not 0, is the Go trace time (Report.Origin of an earlier
+	// import of the same process) that times, From and To are measured
+	// from, instead of the first event. Go traces of one process share a
+	// clock, so successive snapshots of a runtime/trace.FlightRecorder land
+	// on one time line. Events before Origin are placed at 0.
+	Origin int64
 }
 
 // Group is one channel group: the channel operations that waited at one
@@ -78,6 +84,7 @@ type Blocked struct {
 // Report sums up an import.
 type Report struct {
 	GoEvents     int64       // events read from the Go trace
+	Origin       int64       // the Go trace time that times are measured from
 	Events       int64       // events written
 	Start, End   tracer.Time // the window, from the start of the trace
 	Goroutines   int         // user goroutines seen
@@ -358,9 +365,13 @@ func (c *converter) event(ev *trace.Event) (stop bool, err error) {
 	}
 	if !c.started {
 		c.start, c.started = ev.Time(), true
+		if c.opts.Origin != 0 {
+			c.start = trace.Time(c.opts.Origin)
+		}
+		c.rep.Origin = int64(c.start)
 	}
 	t := tracer.Time(ev.Time() - c.start)
-	if t < c.lastT {
+	if t < c.lastT { // also before Origin
 		t = c.lastT
 	}
 	if c.to > 0 && t > c.to {
@@ -441,13 +452,15 @@ func runtimeish(fn string) bool {
 
 // systemFunc reports whether a goroutine whose outermost (or entry) frame
 // is fn belongs to the runtime, the runtime tracer, or handoff's own tracer
-// (its deadlock watcher and flushers are not the program's).
+// and its helpers (the deadlock watcher, remote's writer, this importer's
+// reader and package flight's loop are not the program's).
 func systemFunc(fn string) bool {
 	if fn == "runtime.main" {
 		return false
 	}
 	return strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "runtime/") ||
-		strings.HasPrefix(fn, tracerPkg+".") || strings.HasPrefix(fn, tracerPkg+"/remote.")
+		strings.HasPrefix(fn, tracerPkg+".") || strings.HasPrefix(fn, tracerPkg+"/remote.") ||
+		fn == tracerPkg+"/exectrace.readAhead" || fn == tracerPkg+"/flight.(*Recorder).loop"
 }
 
 // tracerPkg is the import path of handoff's tracer.
