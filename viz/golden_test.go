@@ -12,7 +12,10 @@ import (
 	"github.com/handoff-viz/handoff/tracer"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+var (
+	update   = flag.Bool("update", false, "rewrite the golden DOT files under testdata/ from the traces kept there")
+	rerecord = flag.Bool("rerecord", false, "with -update, record the scenarios again and rewrite the kept traces too")
+)
 
 // record runs a scenario without call sites, so its DOT does not depend on
 // line numbers.
@@ -48,11 +51,11 @@ func dotOf(t testing.TB, tl *tracer.Timeline, o Options) []byte {
 // from. Scenarios with several goroutines running at once do not give the
 // same event order every run, so the goldens are not composed from a fresh
 // run but from a run kept under testdata/ (written again by -update, with
-// the goldens).
+// the goldens, with -update -rerecord).
 func goldenTrace(t *testing.T, s *scenarios.Scenario) []tracer.Event {
 	t.Helper()
 	path := filepath.Join("testdata", s.Name+".jsonl")
-	if *update {
+	if *update && *rerecord {
 		evs := record(t, s)
 		var b bytes.Buffer
 		if err := tracer.WriteTrace(&b, scenarios.Header(s), evs); err != nil {

@@ -25,6 +25,8 @@ type lane struct {
 	ch     *tracer.Channel
 	folded int     // laneFolded: how many lanes it stands for
 	rows   int     // channel: rows of tokens (buffer slots drawn)
+	tokens []token // channel: the values in its buffer, each on its row
+	over   []token // channel: what did not fit in maxRows, summarised
 	y      float64 // centre, in points, y up
 	h      float64 // height
 }
@@ -635,8 +637,9 @@ func (l *layout) markLabel(e *tracer.Event) string {
 	return ""
 }
 
-// placeLanes stacks the lanes from the top; a channel lane has one row per
-// buffer slot it used in the window (at most 6).
+// placeLanes stacks the lanes from the top; a channel lane has a row for
+// each value that was in its buffer at the same time as others (see
+// placeTokens).
 func (l *layout) placeLanes() {
 	fs := l.fs
 	rowH := fs * 1.6
@@ -645,13 +648,7 @@ func (l *layout) placeLanes() {
 	for _, ln := range l.lanes {
 		switch ln.kind {
 		case laneChannel:
-			ln.rows = 1
-			for _, p := range ln.ch.Occupancy {
-				if p.Index >= l.lo && p.Index < l.hi {
-					ln.rows = max(ln.rows, p.Len)
-				}
-			}
-			ln.rows = min(ln.rows, 6)
+			l.placeTokens(ln)
 			ln.h = float64(ln.rows)*rowH + fs*0.6
 		case laneGoroutine:
 			ln.h = fs * 2.6
@@ -663,4 +660,101 @@ func (l *layout) placeLanes() {
 	}
 	l.top = fs * 1.5
 	l.bot = y + gap
+}
+
+// maxRows is the most rows of tokens a channel lane gets. When more values
+// than that are in a buffer at once, the last row sums up the rest.
+const maxRows = 8
+
+// token is a value sitting in a channel's buffer: its box runs from a to b
+// (points) on row 0 (the top) or below. A summary token (lane.over) stands
+// for n values at most at once, of the values listed.
+type token struct {
+	v      tracer.ValueID
+	span   tracer.OwnerSpan
+	a, b   float64
+	row    int
+	n      int
+	values []tracer.ValueID
+}
+
+// placeTokens gives each value that sat in channel lane ln during the
+// window a box and a row. Rows are given in order of the boxes' left ends,
+// each to the first row free by then (an interval colouring, which needs as
+// few rows as the most values drawn at once), so no token ever covers
+// another, whatever the order the values left the buffer in. A slot number
+// would not do: after a receive the values left move up, and a value sent
+// then takes a slot still shown as held. Rows are placed with the boxes of
+// the whole picture, so every frame of WriteFrames has the same rows.
+func (l *layout) placeTokens(ln *lane) {
+	fs, tl := l.fs, l.tl
+	ln.tokens, ln.over = ln.tokens[:0], nil
+	for _, v := range tl.Values {
+		for _, s := range v.Owners {
+			if s.Owner.Kind != tracer.OwnerChannel || s.Owner.Ch != ln.ch.ID || s.To <= l.lo || s.From >= l.hi {
+				continue
+			}
+			a, b := l.x(s.From)+fs*0.2, l.x(s.To)-fs*0.2
+			b = max(b, a+fs*0.4)
+			ln.tokens = append(ln.tokens, token{v: v.ID, span: s, a: a, b: b})
+		}
+	}
+	slices.SortStableFunc(ln.tokens, func(p, q token) int {
+		return cmp.Or(cmp.Compare(p.a, q.a), cmp.Compare(p.span.From, q.span.From), cmp.Compare(p.v, q.v))
+	})
+	var ends []float64 // right end of the last box on each row
+	sep := fs * 0.1    // the least gap between two boxes on a row
+	for k := range ln.tokens {
+		tk := &ln.tokens[k]
+		r := slices.IndexFunc(ends, func(e float64) bool { return e+sep <= tk.a })
+		if r < 0 {
+			r = len(ends)
+			ends = append(ends, 0)
+		}
+		tk.row, ends[r] = r, tk.b
+	}
+	ln.rows = max(len(ends), 1)
+	if ln.rows <= maxRows {
+		return
+	}
+	// Too many at once: the values beyond row maxRows-2 go into summary
+	// boxes on the last row, one per stretch of time when some are there,
+	// each saying how many are there at most at once.
+	ln.rows = maxRows
+	kept := ln.tokens[:0]
+	var rest []token
+	for _, tk := range ln.tokens {
+		if tk.row < maxRows-1 {
+			kept = append(kept, tk)
+		} else {
+			rest = append(rest, tk)
+		}
+	}
+	ln.tokens = kept
+	for k := 0; k < len(rest); {
+		s := token{a: rest[k].a, b: rest[k].b, row: maxRows - 1}
+		j := k
+		for ; j < len(rest) && rest[j].a < s.b+sep; j++ {
+			s.b = max(s.b, rest[j].b)
+			s.values = append(s.values, rest[j].v)
+		}
+		// The most boxes of the stretch over one point: a sweep over its
+		// ends.
+		type mark struct {
+			x float64
+			d int
+		}
+		var ms []mark
+		for _, tk := range rest[k:j] {
+			ms = append(ms, mark{tk.a, 1}, mark{tk.b, -1})
+		}
+		slices.SortFunc(ms, func(p, q mark) int { return cmp.Or(cmp.Compare(p.x, q.x), cmp.Compare(p.d, q.d)) })
+		at := 0
+		for _, m := range ms {
+			at += m.d
+			s.n = max(s.n, at)
+		}
+		ln.over = append(ln.over, s)
+		k = j
+	}
 }

@@ -3,6 +3,7 @@ package viz
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -315,30 +316,63 @@ func (t *timelineDOT) channelLane(k int, ln *lane) {
 	t.box(layerBack, "c", x0, max(x1, x0+fs), ln.y, ln.h, attrs{"style=\"filled,rounded\"", "penwidth=1.2"}.
 		add("fillcolor", th.chanFill).add("color", th.chanLane).add("tooltip", fmt.Sprintf("%s (ch%d, %s)", chanName(c), c.ID, capText(c.Cap))))
 	rowH := fs * 1.6
-	for _, v := range tl.Values {
-		for _, s := range v.Owners {
-			if s.Owner.Kind != tracer.OwnerChannel || s.Owner.Ch != c.ID || s.To <= t.lo || s.From >= t.hi || s.From >= t.upTo {
-				continue
-			}
-			row := min(s.Owner.Slot, ln.rows-1)
-			y := ln.y + ln.h/2 - fs*0.3 - rowH*(float64(row)+0.5)
-			a, b := t.x(s.From)+fs*0.2, t.end(s.To)-fs*0.2
-			if s.To >= t.hi {
-				b = t.end(len(tl.Events)) - fs*0.2
-			}
-			if b < a+fs*0.4 {
-				b = a + fs*0.4
-			}
-			name := valueName(tl, v.ID)
-			label := " "
-			if textWidth(name, fs*0.8) < b-a-fs*0.3 {
-				label = text(name)
-			}
-			t.sawToken = true
-			t.box(layerTokens, "v", a, b, y, rowH*0.78, attrs{"style=\"filled,rounded\"", "penwidth=1"}.
-				add("fillcolor", th.tokenFill).add("color", th.token).add("label", label).num("fontsize", fs*0.8).
-				add("tooltip", fmt.Sprintf("%s (v%d) in %s", name, v.ID, chanName(c))))
+	rowY := func(row int) float64 { return ln.y + ln.h/2 - fs*0.3 - rowH*(float64(row)+0.5) }
+	// clip cuts a box that runs past the last event of a frame.
+	clip := func(tk *token) (a, b float64, ok bool) {
+		if tk.span.From >= t.upTo {
+			return 0, 0, false
 		}
+		a, b = tk.a, tk.b
+		if tk.span.To > t.upTo-1 && t.upTo < len(tl.Events) {
+			b = min(b, max(t.end(tk.span.To)-fs*0.2, a+fs*0.4))
+		}
+		return a, b, true
+	}
+	for k := range ln.tokens {
+		tk := &ln.tokens[k]
+		a, b, ok := clip(tk)
+		if !ok {
+			continue
+		}
+		name := valueName(tl, tk.v)
+		label := " "
+		if textWidth(name, fs*0.8) < b-a-fs*0.3 {
+			label = text(name)
+		}
+		t.sawToken = true
+		t.box(layerTokens, "v", a, b, rowY(tk.row), rowH*0.78, attrs{"style=\"filled,rounded\"", "penwidth=1"}.
+			add("fillcolor", th.tokenFill).add("color", th.token).add("label", label).num("fontsize", fs*0.8).
+			add("tooltip", fmt.Sprintf("%s (v%d) in %s", name, tk.v, chanName(c))))
+	}
+	for k := range ln.over {
+		tk := &ln.over[k]
+		if k := slices.IndexFunc(tk.values, func(v tracer.ValueID) bool {
+			return tl.Value(v) != nil && slices.ContainsFunc(tl.Value(v).Owners, func(s tracer.OwnerSpan) bool {
+				return s.Owner.Kind == tracer.OwnerChannel && s.Owner.Ch == c.ID && s.From < t.upTo
+			})
+		}); k < 0 {
+			continue // none of them has arrived yet in this frame
+		}
+		a, b := tk.a, tk.b
+		if t.upTo < len(tl.Events) {
+			b = min(b, max(t.end(t.upTo)-fs*0.2, a+fs*0.4))
+		}
+		s := fmt.Sprintf("+%d more", tk.n)
+		label := " "
+		if textWidth(s, fs*0.8) < b-a-fs*0.3 {
+			label = text(s)
+		}
+		names := make([]string, 0, 8)
+		for _, v := range tk.values[:min(len(tk.values), 8)] {
+			names = append(names, valueName(tl, v))
+		}
+		if len(tk.values) > 8 {
+			names = append(names, "...")
+		}
+		t.sawToken = true
+		t.box(layerTokens, "o", a, b, rowY(tk.row), rowH*0.78, attrs{"style=\"filled,rounded,dashed\"", "penwidth=1"}.
+			add("fillcolor", th.chanFill).add("color", th.token).add("label", label).num("fontsize", fs*0.8).
+			add("tooltip", fmt.Sprintf("up to %d more values at once in %s (%d in all: %s)", tk.n, chanName(c), len(tk.values), strings.Join(names, ", "))))
 	}
 }
 
