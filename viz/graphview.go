@@ -159,7 +159,7 @@ func writeGraph(d *dotWriter, tl *tracer.Timeline, o *Options) error {
 		d.printf("\tg%d -> ch%d%s;\n", r.k.g, r.k.ch, attrs{}.add("label", plural(r.n)).num("penwidth", weight(r.n)).add("color", th.send).add("fontcolor", th.send))
 	}
 	for _, r := range sorted(recvs) {
-		d.printf("\tch%d -> g%d%s;\n", r.k.ch, r.k.g, attrs{}.add("label", plural(r.n)).num("penwidth", weight(r.n)).add("color", th.recv).add("fontcolor", th.recv))
+		d.printf("\tch%d -> g%d%s;\n", r.k.ch, r.k.g, attrs{"arrowhead=empty"}.num("arrowsize", max(1, weight(r.n)/2)).add("label", plural(r.n)).num("penwidth", weight(r.n)).add("color", th.recv).add("fontcolor", th.recv))
 	}
 	for _, k := range spawnOrder {
 		lbl := "go"

@@ -31,7 +31,7 @@ type timelineDOT struct {
 	textRight   float64 // right end of the widest text, with room for wider fonts
 
 	// what was drawn, for the legend
-	sawToken, sawSend, sawRecv, sawGo, sawBlocked, sawHold, sawWait, sawBad bool
+	sawToken, sawSend, sawRecv, sawClose, sawGo, sawBlocked, sawHold, sawWait, sawBad bool
 }
 
 func (t *timelineDOT) name(prefix string) string {
@@ -124,6 +124,11 @@ func (t *timelineDOT) gapY(a, b int) float64 {
 	}
 	return ln.y + ln.h/2 + t.fs*0.7
 }
+
+// recvArrow is the arrowhead of a receive: hollow and larger, where a
+// send's is filled, so the two differ without colour (the print theme, a
+// black-and-white printout, a reader who does not see the colours apart).
+var recvArrow = attrs{"arrowhead=empty", "arrowsize=1"}
 
 // writeTimeline writes the timeline view of tl as DOT.
 func writeTimeline(d *dotWriter, tl *tracer.Timeline, o *Options) error {
@@ -417,7 +422,11 @@ func (t *timelineDOT) eventsDOT() {
 				from, dst = b, a
 				ly = t.gapY(to, gl)
 			}
-			t.edge(from, dst, attrs{}.add("color", color).add("style", style).add("tooltip", tip))
+			ea := attrs{}.add("color", color).add("style", style).add("tooltip", tip)
+			if e.Kind == tracer.KindRecv {
+				ea = append(ea, recvArrow...)
+			}
+			t.edge(from, dst, ea)
 			if lbl != "" {
 				t.label(x+fs*0.3, ly, lbl, small, color)
 			}
@@ -486,6 +495,7 @@ func (t *timelineDOT) eventsDOT() {
 			}
 			if e.Kind == tracer.KindClose || e.Close {
 				style = "dashed"
+				t.sawClose = true
 			}
 			mark("point", color, color, fs*0.4)
 			arrow(cl, color, style, t.markLabel(e), e.Kind == tracer.KindRecv)
@@ -615,20 +625,23 @@ func (t *timelineDOT) legendDOT(y float64) float64 {
 			t.box(layerText, "L", x, x+fs*1.6, y, fs*1.1, attrs{"style=\"filled,rounded\"", "penwidth=1"}.add("fillcolor", th.tokenFill).add("color", th.token))
 		})
 	}
-	arrowItem := func(label, color, style string) {
+	arrowItem := func(label, color, style string, more attrs) {
 		item(label, fs*2.4, func(x, y float64) {
 			a, b := t.point(x, y), t.point(x+fs*2.4, y)
-			t.edge(a, b, attrs{}.add("color", color).add("style", style))
+			t.edge(a, b, append(attrs{}.add("color", color).add("style", style), more...))
 		})
 	}
 	if t.sawSend {
-		arrowItem("send", th.send, "solid")
+		arrowItem("send", th.send, "solid", nil)
 	}
 	if t.sawRecv {
-		arrowItem("receive", th.recv, "solid")
+		arrowItem("receive", th.recv, "solid", recvArrow)
+	}
+	if t.sawClose {
+		arrowItem("close, or receive from closed", th.fg, "dashed", nil)
 	}
 	if t.sawGo {
-		arrowItem("go / join", th.spawn, "bold")
+		arrowItem("go / join", th.spawn, "bold", nil)
 	}
 	if t.sawBlocked {
 		item("blocked", fs*1.6, func(x, y float64) {
