@@ -101,3 +101,29 @@ func BenchmarkClock(b *testing.B) {
 	}
 	_ = s
 }
+
+// BenchmarkSendRecvOneGoroutine is a send and a receive on a buffered
+// channel by one goroutine: the record path without the scheduler, the
+// steadiest pair to compare changes with.
+func BenchmarkSendRecvOneGoroutine(b *testing.B) {
+	b.Run("bare", func(b *testing.B) {
+		ch := make(chan int, 16)
+		for i := 0; i < b.N; i++ {
+			ch <- i
+			<-ch
+		}
+	})
+	b.Run("traced", func(b *testing.B) {
+		t, g := benchTracer()
+		ch := NewChan[int](g, "ch", 16)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			ch.Send(g, i)
+			ch.Recv(g)
+		}
+		b.StopTimer()
+		g.finishMain()
+		t.Close()
+	})
+}

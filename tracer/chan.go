@@ -90,6 +90,9 @@ func (c *Chan[T]) value(x T, msg int64) (int64, *valueState) {
 // a closed channel is reported as send-on-closed and does nothing: it does
 // not panic as a plain Go send would.
 func (c *Chan[T]) Send(g *G, x T) {
+	if g.t.aborted() {
+		g.abortNow() // the run was stopped: start nothing new
+	}
 	pc := g.site()
 	msg := g.nextMsg()
 	vid, vs := c.value(x, msg)
@@ -125,12 +128,16 @@ func (c *Chan[T]) Send(g *G, x T) {
 			c.sendOnClosed(g, pc, vid)
 			return
 		}
-		if g.t.aborted() {
-			g.abortNow()
-		}
 		tick = cputicks()
 	}
-	g.add(rec{tick: tick, kind: KindSend, a: c.id, b: vid, c: msg, pc: pc})
+	// Recorded even when the run was stopped meanwhile: the value is in
+	// the channel (the tracer may have made room for it, taking another
+	// out: that one gets a discard record).
+	*g.slot() = rec{tick: tick, kind: KindSend, a: c.id, b: vid, c: msg, pc: pc}
+	g.filled()
+	if g.t.aborted() {
+		g.abortNow()
+	}
 }
 
 func (c *Chan[T]) sendOnClosed(g *G, pc uintptr, vid int64) {
@@ -195,10 +202,14 @@ func (c *Chan[T]) recvLive(g *G, pc uintptr) (envelope[T], bool) {
 			got = true
 		default:
 		}
-		if got {
+		sentinel := got && ok && env.msg == 0 // poked by the tracer
+		if got && !sentinel {
 			c.recvRecord(g, pc, tick, env, ok)
 		}
 		c.live.Unlock()
+		if sentinel {
+			g.abortNow()
+		}
 		if got {
 			return env, ok
 		}
@@ -248,6 +259,9 @@ func (c *Chan[T]) sendWait(env envelope[T]) (closed bool) {
 func (c *Chan[T]) Recv(g *G) (x T, ok bool) { return c.recv(g, g.site()) }
 
 func (c *Chan[T]) recv(g *G, pc uintptr) (T, bool) {
+	if g.t.aborted() {
+		g.abortNow() // the run was stopped: start nothing new
+	}
 	tick := g.fastTick()
 	var env envelope[T]
 	var ok bool
@@ -289,7 +303,8 @@ func (c *Chan[T]) recvRecord(g *G, pc uintptr, tick int64, env envelope[T], ok b
 	if vs != nil {
 		vs.owner.Store(int64(g.id))
 	}
-	g.add(rec{tick: tick, kind: KindRecv, a: c.id, b: vid, c: env.msg, pc: pc})
+	*g.slot() = rec{tick: tick, kind: KindRecv, a: c.id, b: vid, c: env.msg, pc: pc}
+	g.filled()
 }
 
 // All returns an iterator over what g receives until the channel is closed
@@ -325,10 +340,11 @@ func (c *Chan[T]) Close(g *G) {
 }
 
 // poke wakes one goroutine blocked on the channel when the tracer stops a
-// deadlocked run: it takes an element a sender waits to hand over, or hands
-// a receiver an empty envelope (message 0), which makes it stop. Closing the
-// channel instead would race with the blocked senders.
-func (c *Chan[T]) poke(on uint8) {
+// run: it takes the element at the head of the channel, which lets a
+// waiting sender through (and records a discard of it), or hands a receiver
+// an empty envelope (message 0), which makes it stop. Closing the channel
+// instead would race with the blocked senders.
+func (c *Chan[T]) poke(on uint8, woken GoID) {
 	if c.q != nil {
 		c.q.signal()
 		return
@@ -337,7 +353,11 @@ func (c *Chan[T]) poke(on uint8) {
 	switch on {
 	case onSend:
 		select {
-		case <-c.c:
+		case env, ok := <-c.c:
+			if ok && env.msg != 0 {
+				vid, _ := c.value(env.x, env.msg)
+				c.t.tracerRecord(rec{tick: cputicks(), kind: KindDiscard, a: c.id, b: vid, c: env.msg}, &recExtra{g: woken})
+			}
 		default:
 		}
 	case onRecv:

@@ -33,6 +33,7 @@ const (
 	KindScope          // G opened scope Scope
 	KindScopeEnd       // G closed scope Scope after joining its goroutines
 	KindViolation      // a rule of ownership was broken: Rule, Msg, and V, Ch, Child or Cycle where they apply
+	KindDiscard        // the tracer took V out of Ch to stop a run (G is the goroutine it woke): nobody owns V
 	numKinds
 )
 
@@ -57,6 +58,7 @@ var kindNames = [...]string{
 	KindScope:     "scope",
 	KindScopeEnd:  "scope-end",
 	KindViolation: "violation",
+	KindDiscard:   "discard",
 }
 
 // String returns the kind's name in the trace format.

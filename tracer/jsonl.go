@@ -467,6 +467,8 @@ func (raw *rawEvent) event() (Event, error) {
 		err = need("scope", e.Scope > 0)
 	case KindViolation:
 		err = need("rule", e.Rule != "")
+	case KindDiscard:
+		err = errors.Join(need("ch", e.Ch > 0), need("v", e.V > 0))
 	}
 	if err != nil {
 		return Event{}, err

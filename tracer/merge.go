@@ -83,9 +83,10 @@ type mMutex struct {
 }
 
 type msgInfo struct {
-	sent  bool
-	recvG GoID
-	prev  int64 // the message the same receiver took from the same channel before
+	sent      bool
+	discarded bool // the tracer took it out of the channel (a discard record)
+	recvG     GoID
+	prev      int64 // the message the same receiver took from the same channel before
 }
 
 type waitKind uint8
@@ -162,6 +163,10 @@ func (m *merger) ingest(gid GoID, recs []rec, extras []*recExtra) {
 			r.x += base
 		}
 		s.recs = append(s.recs, r)
+		if r.kind == KindDiscard {
+			m.msg(r.c).discarded = true
+			m.wake(waitKey{waitMsg, r.c})
+		}
 		if r.kind == KindRecv && r.flags&flagClosed == 0 {
 			mi := m.msg(r.c)
 			mi.recvG = gid
@@ -243,7 +248,7 @@ func (m *merger) enabled(s *stream) (bool, waitKey) {
 	}
 	r := s.head()
 	switch r.kind {
-	case KindSend, KindRecv, KindClose:
+	case KindSend, KindRecv, KindClose, KindDiscard:
 		c := m.chans[r.a]
 		if c == nil {
 			return false, waitKey{waitChan, r.a}
@@ -251,7 +256,7 @@ func (m *merger) enabled(s *stream) (bool, waitKey) {
 		if r.kind == KindSend {
 			return m.sendEnabled(c, r)
 		}
-		if r.kind == KindRecv {
+		if r.kind == KindRecv || r.kind == KindDiscard {
 			if r.flags&flagClosed != 0 {
 				return c.closed && len(c.queue) == 0, waitKey{waitChan, r.a}
 			}
@@ -270,7 +275,7 @@ func (m *merger) enabled(s *stream) (bool, waitKey) {
 func (m *merger) sendEnabled(c *mChan, r *rec) (bool, waitKey) {
 	chKey := waitKey{waitChan, r.a}
 	mi := m.msgs[r.c]
-	if c.cap == 0 {
+	if c.cap == 0 && (mi == nil || !mi.discarded) {
 		if mi == nil || mi.recvG == 0 {
 			return false, waitKey{waitMsg, r.c}
 		}
@@ -280,7 +285,7 @@ func (m *merger) sendEnabled(c *mChan, r *rec) (bool, waitKey) {
 		}
 		return len(c.queue) == 0, chKey
 	}
-	if c.cap > 0 && len(c.queue) >= c.cap {
+	if c.cap > 0 && len(c.queue) >= c.cap || c.cap == 0 && len(c.queue) > 0 {
 		return false, chKey
 	}
 	if mi != nil && mi.prev != 0 {
@@ -428,6 +433,18 @@ func (m *merger) emit(s *stream) {
 			break
 		}
 		e.V = m.value(r.b)
+		if c := m.chans[r.a]; c != nil {
+			for i, id := range c.queue {
+				if id == r.c {
+					c.queue = append(c.queue[:i], c.queue[i+1:]...)
+					break
+				}
+			}
+		}
+		delete(m.msgs, r.c)
+		wakes[0] = waitKey{waitChan, r.a}
+	case KindDiscard:
+		e.Ch, e.V, e.G = ChanID(r.a), m.value(r.b), max(x.g, 1)
 		if c := m.chans[r.a]; c != nil {
 			for i, id := range c.queue {
 				if id == r.c {

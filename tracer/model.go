@@ -342,6 +342,13 @@ func BuildTimeline(evs []Event) *Timeline {
 			}
 			setOwner(value(e.V), Owner{Kind: OwnerGoroutine, G: e.G}, i)
 			occupancy(c, i)
+		case KindDiscard:
+			c := channel(e.Ch)
+			if k := slices.Index(c.queue, e.V); k >= 0 {
+				c.queue = slices.Delete(c.queue, k, k+1)
+			}
+			setOwner(value(e.V), Owner{}, i)
+			occupancy(c, i)
 		case KindClose:
 			channel(e.Ch).Closed = i
 		case KindDrop:

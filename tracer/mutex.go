@@ -29,6 +29,9 @@ func (m *Mutex) Name() string { return m.name }
 
 // Lock locks m as g, blocking while another goroutine holds it.
 func (m *Mutex) Lock(g *G) {
+	if g.t.aborted() {
+		g.abortNow() // the run was stopped: start nothing new
+	}
 	pc := g.site()
 	tick := cputicks()
 	select {

@@ -133,11 +133,11 @@ type Tracer struct {
 	stop      chan struct{}
 	monitor   sync.WaitGroup
 
-	mu       sync.Mutex               // guards what follows
-	gs       map[GoID]*G              // every goroutine of the run
-	running  map[GoID]*G              // those that have not ended
-	names    map[int64]string         // channels by id, for deadlock reports
-	pokers   map[int64]func(on uint8) // channels by id: wake a blocked goroutine
+	mu       sync.Mutex                           // guards what follows
+	gs       map[GoID]*G                          // every goroutine of the run
+	running  map[GoID]*G                          // those that have not ended
+	names    map[int64]string                     // channels by id, for deadlock reports
+	pokers   map[int64]func(on uint8, woken GoID) // channels by id: wake a blocked goroutine
 	mutexes  map[int64]*Mutex
 	merger   *merger
 	closed   bool
@@ -161,7 +161,7 @@ func New(opts ...Option) *Tracer {
 		gs:      map[GoID]*G{},
 		running: map[GoID]*G{},
 		names:   map[int64]string{},
-		pokers:  map[int64]func(uint8){},
+		pokers:  map[int64]func(uint8, GoID){},
 		mutexes: map[int64]*Mutex{},
 	}
 	t.merger = newMerger(t)
@@ -193,7 +193,7 @@ func (t *Tracer) Main(name string) *G {
 
 func (t *Tracer) newG(name string) *G {
 	g := &G{t: t, id: GoID(t.nextG.Add(1)), name: name, done: make(chan struct{}), live: t.opts.live, callSites: t.opts.callSites}
-	g.buf = make([]rec, 0, t.chunkCap())
+	g.buf, g.limit = new([chunkSize]rec), t.chunkCap()
 	t.mu.Lock()
 	t.gs[g.id] = g
 	t.running[g.id] = g
@@ -201,9 +201,10 @@ func (t *Tracer) newG(name string) *G {
 	return g
 }
 
+// chunkCap is the capacity of a goroutine's buffer.
 func (t *Tracer) chunkCap() int {
 	if t.opts.live {
-		return 64
+		return 1 // every record is handed over at once
 	}
 	return chunkSize
 }
@@ -359,7 +360,8 @@ func (t *Tracer) poke() {
 		switch on {
 		case onSend, onRecv:
 			if p := t.pokers[obj]; p != nil {
-				pokes = append(pokes, func() { p(on) })
+				gid := g.id
+				pokes = append(pokes, func() { p(on, gid) })
 			}
 		case onLock:
 			if m := t.mutexes[obj]; m != nil {
@@ -376,17 +378,17 @@ func (t *Tracer) poke() {
 // flush hands g's buffered records to the merger.
 func (t *Tracer) flush(g *G) {
 	if t.opts.discard {
-		g.buf = g.buf[:0]
+		g.n = 0
 		clear(g.extras)
 		g.extras = g.extras[:0]
 		return
 	}
 	t.mu.Lock()
 	if !t.closed {
-		t.merger.ingest(g.id, g.buf, g.extras)
+		t.merger.ingest(g.id, g.buf[:g.n], g.extras)
 	}
 	t.mu.Unlock()
-	g.buf = g.buf[:0] // the merger copies what it ingests
+	g.n = 0 // the merger copies what it ingests
 	clear(g.extras)
 	g.extras = g.extras[:0]
 }
@@ -525,7 +527,9 @@ type G struct {
 	// Written on every record, by this goroutine only.
 	skip      int // channel operations left before fastTick reads the clock
 	callSites bool
-	buf       []rec
+	buf       *[chunkSize]rec
+	n         int         // records in buf
+	limit     int         // flush when n reaches it: chunkSize, or 1 in live mode
 	extras    []*recExtra // of the records in buf
 	msgs      int64
 	t         *Tracer
@@ -588,11 +592,36 @@ func callerPC() uintptr {
 
 // add appends a record to g's buffer.
 func (g *G) add(r rec) {
-	if trace.IsEnabled() {
-		g.annotate(&r)
+	*g.slot() = r
+	g.filled()
+}
+
+// slot returns room for one more record at the end of g's buffer; fill it,
+// then call filled. Both inline, so the hot paths write their record in
+// place.
+func (g *G) slot() *rec {
+	r := &g.buf[g.n&(chunkSize-1)]
+	g.n++
+	return r
+}
+
+// filled finishes the record slot returned: a full buffer goes to the
+// tracer (in live mode, with room for one, every record does), and with
+// runtime/trace on the record is logged there too.
+func (g *G) filled() {
+	if g.n >= g.limit || trace.IsEnabled() {
+		g.publish()
 	}
-	g.buf = append(g.buf, r)
-	if g.live || len(g.buf) == cap(g.buf) {
+}
+
+// publish is filled's slow half, kept out of line so that filled inlines.
+//
+//go:noinline
+func (g *G) publish() {
+	if trace.IsEnabled() {
+		g.annotate(&g.buf[g.n-1])
+	}
+	if g.n >= g.limit {
 		g.t.flush(g)
 	}
 }
@@ -637,7 +666,8 @@ func (g *G) violation(pc uintptr, rule string, v, ch int64, child GoID, msg stri
 // block records that g, having tried at tick, waits on something, and
 // tells the deadlock detector.
 func (g *G) block(pc uintptr, tick int64, on uint8, obj int64) {
-	g.add(rec{tick: tick, kind: KindBlock, flags: on, a: obj, pc: pc})
+	*g.slot() = rec{tick: tick, kind: KindBlock, flags: on, a: obj, pc: pc}
+	g.filled()
 	g.blocks++
 	g.wait.Store(waitWord(g.blocks, on, obj))
 	if g.t.aborted() {

@@ -150,6 +150,17 @@ func Validate(evs []Event) error {
 				c.queue = c.queue[1:]
 			}
 			owner[e.V] = Owner{Kind: OwnerGoroutine, G: e.G}
+		case KindDiscard:
+			c := chans[e.Ch]
+			switch {
+			case c == nil:
+				bad(e, "discards from ch%d, which was never made", e.Ch)
+			case len(c.queue) == 0 || c.queue[0] != e.V:
+				bad(e, "discards v%d, which is not at the head of ch%d", e.V, e.Ch)
+			default:
+				c.queue = c.queue[1:]
+				owner[e.V] = Owner{}
+			}
 		case KindClose:
 			if c := chans[e.Ch]; c == nil {
 				bad(e, "closes ch%d, which was never made", e.Ch)

@@ -118,10 +118,7 @@ func (v *Value[T]) movable() (*valueState, *refState) {
 }
 
 func (v *Value[T]) use(g *G, pc uintptr, write bool) {
-	r := rec{tick: cputicks(), kind: KindUse, a: v.id, pc: pc}
-	if write {
-		r.flags = flagMut
-	}
+	tick := cputicks()
 	if v.owner.Load() != int64(g.id) {
 		op := "reads"
 		if write {
@@ -129,7 +126,12 @@ func (v *Value[T]) use(g *G, pc uintptr, write bool) {
 		}
 		v.check(g, pc, op)
 	}
-	g.add(r)
+	var flags uint8
+	if write {
+		flags = flagMut
+	}
+	*g.slot() = rec{tick: tick, kind: KindUse, flags: flags, a: v.id, pc: pc}
+	g.filled()
 }
 
 // Get reads the value as g.

@@ -162,6 +162,8 @@ func (p *printer) describe(e *tracer.Event, i int) (string, string) {
 		return fmt.Sprintf("receives %s from %s", p.vname(e.V), p.cname(e.Ch)), v(e.V)
 	case tracer.KindClose:
 		return "closes " + p.cname(e.Ch), ""
+	case tracer.KindDiscard:
+		return fmt.Sprintf("is stopped: the tracer takes %s out of %s", p.vname(e.V), p.cname(e.Ch)), v(e.V)
 	case tracer.KindBlock:
 		switch e.On {
 		case tracer.OnSend:
