@@ -245,3 +245,39 @@ func renumber(evs []Event) []Event {
 	}
 	return evs
 }
+
+// TestStoppingABlockedSenderDiscards: to stop a run where a sender waits on
+// a full channel, the tracer takes the head value out; the trace says so
+// with a discard event and still makes sense.
+func TestStoppingABlockedSenderDiscards(t *testing.T) {
+	res, err := Run(func(g *G) {
+		ch := NewChan[*Value[string]](g, "full", 1)
+		h := g.Go("producer", func(g *G) {
+			ch.Send(g, Make(g, "first", "first"))
+			ch.Send(g, Make(g, "second", "second")) // nobody receives: blocks forever
+		})
+		h.Join(g)
+	}, WithDeadlockTimeout(50e6))
+	if !errors.Is(err, ErrDeadlock) {
+		t.Fatalf("err = %v, want ErrDeadlock", err)
+	}
+	if err := Validate(res.Events); err != nil {
+		t.Fatalf("%v\n%s", err, dump(res.Events))
+	}
+	var discard *Event
+	for i := range res.Events {
+		if res.Events[i].Kind == KindDiscard {
+			discard = &res.Events[i]
+		}
+	}
+	if discard == nil || discard.G != 2 {
+		t.Fatalf("no discard of the head by the tracer for g2:\n%s", dump(res.Events))
+	}
+	tl := BuildTimeline(res.Events)
+	if o := tl.OwnerAt(discard.V, len(res.Events)-1); o.Kind != OwnerNone {
+		t.Errorf("the discarded value is owned by %+v", o)
+	}
+	if tl.Value(discard.V).Label != "first" {
+		t.Errorf("discarded %q, want the head, first", tl.Value(discard.V).Label)
+	}
+}
