@@ -221,6 +221,20 @@ func TestBrowser(t *testing.T) {
 		}
 		do(t, ctx, chromedp.Click(chromedp.CSS("#stop")))
 		poll(t, ctx, `document.getElementById('status').textContent.includes('stopped')`, 5*time.Second)
+
+		// With no pause the whole run arrives within one or two messages,
+		// far quicker than frames: the page must still show a producer
+		// blocked on the full channel, long enough for a person to see.
+		eval[bool](t, ctx, `(window.__before = handoff.model, true)`)
+		do(t, ctx,
+			chromedp.SetValue(chromedp.CSS("#pace"), "0"),
+			chromedp.Click(chromedp.CSS("#run")),
+		)
+		poll(t, ctx, `handoff.model !== window.__before && handoff.model.source === 'backpressure' && handoff.model.done && handoff.step === handoff.n && handoff.n > 0`, 20*time.Second)
+		longest := eval[int](t, ctx, `Math.round(Math.max(0, ...[...handoff.seen.fullWithBlockedMs].filter(([s]) => s.includes('producer')).map(([, ms]) => ms)))`)
+		if longest < 250 {
+			t.Errorf("at no pause, a producer was drawn blocked on the full channel for at most %d ms, want 250 ms or more", longest)
+		}
 	})
 
 	t.Run("open a trace file", func(t *testing.T) {

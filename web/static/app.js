@@ -19,7 +19,8 @@ const ui = {
   step: 0,              // events applied: the stage shows the state after `step` events
   playing: false,
   acc: 0,
-  follow: false,        // stay at the end of a live run
+  follow: false,        // trail the end of a live run (see followLive)
+  dwell: 0,             // ms the current step has been on stage while following
   selected: 0,          // a value id
   filter: 0,            // a goroutine id
   filterSet: null,      // {idx, gs} of the filter
@@ -30,7 +31,10 @@ const ui = {
 };
 
 // What the tests read: the page's own account of what it drew.
-const seen = { blockedSend: new Set(), fullWithBlocked: new Set(), frames: 0 };
+// fullWithBlockedMs: goroutine name -> the longest time, in ms, it was
+// drawn without a break waiting to send on a full channel.
+const seen = { blockedSend: new Set(), fullWithBlocked: new Set(), fullWithBlockedMs: new Map(), frames: 0 };
+let blockedRun = new Map(); // goroutine name -> ms drawn so far in the current stretch
 window.handoff = {
   get step() { return ui.step; },
   get n() { return ui.model ? ui.model.n : 0; },
@@ -90,7 +94,9 @@ function onMessage(m) {
       mdl.done = m.done;
       ui.liveModel = mdl; ui.liveSession = m.session;
       if (!ui.model || ui.model.kind === 'live' || ui.model.n === 0) {
-        show(mdl); ui.follow = true;
+        // a run already under way (this page joined late) is followed
+        // from where it is now, not replayed from its start
+        show(mdl); ui.follow = true; ui.step = mdl.n;
       } else {
         status(`a live run of ${m.source} started — press “● live” to watch it`);
         updateMode();
@@ -182,10 +188,10 @@ function showScenario() {
 function show(m) {
   ui.model = m;
   ui.step = 0; ui.acc = 0; ui.selected = 0; ui.filter = 0; ui.filterSet = null;
-  ui.follow = m.kind === 'live';
+  ui.follow = m.kind === 'live'; ui.dwell = 0;
   if (m.kind !== 'live') setPlaying(false);
   tokens.clear();
-  seen.blockedSend.clear(); seen.fullWithBlocked.clear();
+  seen.blockedSend.clear(); seen.fullWithBlocked.clear(); seen.fullWithBlockedMs.clear(); blockedRun = new Map();
   $('source').textContent = m.source || 'trace';
   refreshBounds();
   renderInspector();
@@ -207,7 +213,6 @@ function refreshBounds() {
   const m = ui.model;
   const n = m ? m.n : 0;
   $('scrub').max = String(n);
-  if (ui.follow && m === ui.liveModel) ui.step = n;
   if (ui.step > n) ui.step = n;
   $('scrub').value = String(ui.step);
   drawMarks();
@@ -361,11 +366,46 @@ function frame(t) {
         if (ui.step >= m.n && !(m.kind === 'live' && !m.done)) setPlaying(false);
       }
     } else if (ui.follow && m === ui.liveModel) {
-      ui.step = m.n;
+      followLive(m, dt);
     }
   }
   draw(dt);
   requestAnimationFrame(frame);
+}
+
+// Following a live run. Events arrive in bursts (a run at a fast pace, or
+// none, emits dozens within one frame, and the server sends them every
+// 20 ms), so jumping to the newest event would skip the states in between:
+// a producer blocked on a full channel for 30 ms would never be drawn.
+// Instead the playhead trails the live end and shows every step for at
+// least LIVE_STEP_MS, and a step where a goroutine starts to wait (or a
+// violation) for LIVE_WAIT_MS: long enough to be seen. Time spent at the
+// live end waiting for the next event counts, so a run slower than this
+// is shown as it happens. When the playhead falls behind, every dwell
+// shrinks in proportion to the backlog (LIVE_BACKLOG steps keep the full
+// dwell), so however fast a program emits, the page stays about a second
+// behind it.
+const LIVE_STEP_MS = 30, LIVE_WAIT_MS = 320, LIVE_BACKLOG = 40;
+
+function liveDwell(m, step) {
+  const e = step > 0 ? m.events[step - 1] : null;
+  const base = e && (e.kind === 'block' || e.kind === 'violation') ? LIVE_WAIT_MS : LIVE_STEP_MS;
+  return base / Math.max(1, (m.n - step) / LIVE_BACKLOG);
+}
+
+function followLive(m, dt) {
+  ui.dwell += dt;
+  const start = ui.step;
+  while (ui.step < m.n && ui.dwell >= liveDwell(m, ui.step)) {
+    ui.dwell -= liveDwell(m, ui.step);
+    ui.step++;
+    // a step meant to be seen is drawn, whatever time this frame took
+    if (liveDwell(m, ui.step) >= 2 * LIVE_STEP_MS) { ui.dwell = 0; break; }
+  }
+  // waiting at the live end counts toward the dwell of the last step,
+  // not toward the steps still to come
+  if (ui.step >= m.n) ui.dwell = Math.min(ui.dwell, liveDwell(m, ui.step));
+  if (ui.step !== start) $('scrub').value = String(ui.step);
 }
 
 let lastPanelStep = -1, lastPanelModel = null, lastPanelTime = 0;
@@ -404,6 +444,7 @@ function draw(dt) {
   }
 
   // lanes
+  const fullNow = new Set(); // goroutines drawn waiting to send on a full channel
   let i = 0;
   for (const [g, Ln] of L.lanes) {
     i++;
@@ -431,7 +472,7 @@ function draw(dt) {
       if (gs.on === 'send') {
         seen.blockedSend.add(m.goName(g));
         const ch = m.chans.get(gs.ch);
-        if (ch && ch.cap > 0 && (st.q.get(gs.ch) || []).length >= ch.cap) seen.fullWithBlocked.add(m.goName(g));
+        if (ch && ch.cap > 0 && (st.q.get(gs.ch) || []).length >= ch.cap) fullNow.add(m.goName(g));
       }
     } else {
       txt = 'running'; col = C.token;
@@ -452,6 +493,18 @@ function draw(dt) {
       if (r) { ctx.fillStyle = C.muted; ctx.textAlign = 'right'; ctx.fillText(`↓${r}`, L.laneW - 8, cyL); ctx.textAlign = 'left'; }
     }
     ctx.globalAlpha = 1;
+  }
+
+  // what the tests read: who was drawn blocked on a full channel, and for how long
+  // (what the last frame drew stayed on screen until this one)
+  for (const [name, ms] of blockedRun) {
+    blockedRun.set(name, ms + dt);
+    seen.fullWithBlockedMs.set(name, Math.max(seen.fullWithBlockedMs.get(name) || 0, ms + dt));
+    if (!fullNow.has(name)) blockedRun.delete(name);
+  }
+  for (const name of fullNow) {
+    seen.fullWithBlocked.add(name);
+    if (!blockedRun.has(name)) blockedRun.set(name, 0);
   }
 
   // channels
@@ -764,7 +817,7 @@ $('last').onclick = () => { setPlaying(false); setStep(ui.model ? ui.model.n : 0
 $('scrub').oninput = () => { setPlaying(false); setStep(Number($('scrub').value)); };
 $('follow').onclick = () => {
   if (ui.liveModel && ui.model !== ui.liveModel) show(ui.liveModel);
-  ui.follow = true; refreshBounds();
+  ui.follow = true; ui.step = ui.model ? ui.model.n : 0; ui.dwell = 0; refreshBounds();
 };
 $('events').addEventListener('click', ev => {
   const li = ev.target.closest('li');
