@@ -346,7 +346,10 @@ func (t *Tracer) stopAll() {
 }
 
 // poke wakes the goroutines blocked on channels and mutexes after the run
-// was stopped; each stops when it wakes. Joins and unbounded queues watch
+// was stopped; each stops when it wakes. It is called on every tick until
+// they all have: a poke may wake another goroutine waiting on the same
+// channel, or come twice for one that has not run yet (each value taken out
+// is recorded, so the trace stays whole). Joins and unbounded queues watch
 // t.abort themselves.
 func (t *Tracer) poke() {
 	t.mu.Lock()

@@ -68,11 +68,11 @@ func Validate(evs []Event) error {
 		if g == nil {
 			g = &gstate{spawned: !spawned[e.G]}
 			gs[e.G] = g
-			if !g.spawned && e.Kind != KindViolation {
+			if !g.spawned && !tracerEvent(e.Kind) {
 				bad(e, "g%d acts before any go event spawned it", e.G)
 			}
 		}
-		if g.ended && e.Kind != KindViolation {
+		if g.ended && !tracerEvent(e.Kind) {
 			bad(e, "g%d acts after its end", e.G)
 		}
 		owns := func(v ValueID, what string) {
@@ -186,6 +186,11 @@ func Validate(evs []Event) error {
 	}
 	return errors.Join(problems...)
 }
+
+// tracerEvent says whether events of kind k may be written by the tracer
+// about a goroutine (its g), rather than by the goroutine itself: they may
+// come after its end.
+func tracerEvent(k Kind) bool { return k == KindViolation || k == KindDiscard }
 
 func describeOwner(o Owner) string {
 	switch o.Kind {
