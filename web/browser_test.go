@@ -160,7 +160,7 @@ func browserConfig(t testing.TB) Config {
 	cfg.Scenarios = append(cfg.Scenarios, ScenarioInfo{Name: "backpressure", Summary: "a fast producer, a slow consumer, a small buffer"})
 	cfg.Run = fakeRun(map[string][]tracer.Event{
 		"bounded-producers": boundedProducers(),
-		"backpressure":      boundedProducers(),
+		"backpressure":      backpressure(),
 		"use-after-send":    useAfterSend(),
 	})
 	cfg.Traces = append(cfg.Traces, Trace{Name: "200 goroutines", Events: synth(200, 20_000)})
@@ -214,7 +214,6 @@ func TestBrowser(t *testing.T) {
 			chromedp.Click(chromedp.CSS("#run")),
 		)
 		poll(t, ctx, `handoff.model && handoff.model.source === 'backpressure' && handoff.seen.fullWithBlocked.size > 0`, 20*time.Second)
-		screenshot(t, ctx, "backpressure-1280x720-"+eval[string](t, ctx, `document.documentElement.dataset.theme`))
 		blocked := eval[[]string](t, ctx, `[...handoff.seen.fullWithBlocked]`)
 		if !strings.Contains(strings.Join(blocked, " "), "producer") {
 			t.Errorf("blocked on a full channel: %q, want a producer", blocked)
@@ -235,6 +234,15 @@ func TestBrowser(t *testing.T) {
 		if longest < 250 {
 			t.Errorf("at no pause, a producer was drawn blocked on the full channel for at most %d ms, want 250 ms or more", longest)
 		}
+		// every label drawn whole at 1280x720, in the lanes and the slots
+		if cut := eval[[]string](t, ctx, `[...handoff.seen.cutLabels]`); len(cut) > 0 {
+			t.Errorf("value labels drawn cut short: %q", cut)
+		}
+
+		// the picture: the producer's third wait, once the tokens settle
+		eval[bool](t, ctx, `handoff.setStep(handoff.model.events.map((e, i) => [e, i]).filter(([e]) => e.kind === 'block' && e.on === 'send')[2][1] + 1), true`)
+		time.Sleep(500 * time.Millisecond)
+		screenshot(t, ctx, "backpressure-1280x720-"+eval[string](t, ctx, `document.documentElement.dataset.theme`))
 	})
 
 	t.Run("open a trace file", func(t *testing.T) {

@@ -72,6 +72,39 @@ func boundedProducers() []tracer.Event {
 	return b.evs
 }
 
+// backpressure is what the scenario of that name records: a fast
+// producer sends eight items into a channel of capacity 2 and waits on the
+// full channel before each send but the first two; a slow consumer takes
+// them one by one.
+func backpressure() []tracer.Event {
+	b := &builder{}
+	const ch, prod = 1, 2
+	b.add(tracer.Event{Kind: tracer.KindChan, G: 1, Ch: ch, Name: "queue", Cap: 2})
+	b.add(tracer.Event{Kind: tracer.KindGo, G: 1, Child: prod, Name: "fast-producer"})
+	b.add(tracer.Event{Kind: tracer.KindBlock, G: 1, On: tracer.OnRecv, Ch: ch})
+	recv := tracer.ValueID(1)
+	for v := tracer.ValueID(1); v <= 8; v++ {
+		b.add(tracer.Event{Kind: tracer.KindMake, G: prod, V: v, Label: fmt.Sprintf("item-%d", v-1)})
+		if v > 2 {
+			b.add(tracer.Event{Kind: tracer.KindBlock, G: prod, On: tracer.OnSend, Ch: ch})
+			b.add(tracer.Event{Kind: tracer.KindRecv, G: 1, V: recv, Ch: ch})
+			b.add(tracer.Event{Kind: tracer.KindDrop, G: 1, V: recv})
+			recv++
+		}
+		b.add(tracer.Event{Kind: tracer.KindSend, G: prod, V: v, Ch: ch})
+	}
+	b.add(tracer.Event{Kind: tracer.KindClose, G: prod, Ch: ch})
+	b.add(tracer.Event{Kind: tracer.KindEnd, G: prod})
+	for ; recv <= 8; recv++ {
+		b.add(tracer.Event{Kind: tracer.KindRecv, G: 1, V: recv, Ch: ch})
+		b.add(tracer.Event{Kind: tracer.KindDrop, G: 1, V: recv})
+	}
+	b.add(tracer.Event{Kind: tracer.KindRecv, G: 1, Ch: ch, Close: true})
+	b.add(tracer.Event{Kind: tracer.KindJoin, G: 1, Child: prod})
+	b.add(tracer.Event{Kind: tracer.KindEnd, G: 1})
+	return b.evs
+}
+
 // useAfterSend has a violation with its call site.
 func useAfterSend() []tracer.Event {
 	b := &builder{}

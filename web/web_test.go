@@ -132,6 +132,7 @@ func TestGeneratedTracesAreValid(t *testing.T) {
 	for name, evs := range map[string][]tracer.Event{
 		"bounded-producers": boundedProducers(),
 		"use-after-send":    useAfterSend(),
+		"backpressure":      backpressure(),
 		"synth":             synth(200, 20_000),
 	} {
 		if err := tracer.Validate(evs); err != nil {

@@ -86,6 +86,9 @@ func TestBrowserRealScenarios(t *testing.T) {
 	if got := evalInt(`handoff.summary().goroutines.find(g => g.name === 'main').received`); got != 10 {
 		t.Errorf("the page shows main received %d values, want 10", got)
 	}
+	if cut := evalInt(`handoff.seen.cutLabels.size`); cut > 0 {
+		t.Errorf("%d value labels drawn cut short", cut)
+	}
 	shot(t, ctx, "real-bounded-producers")
 
 	// At a fast pace, or none, the run's events arrive in bursts far
@@ -101,6 +104,9 @@ func TestBrowserRealScenarios(t *testing.T) {
 			t.Errorf("pace %s ms: the page showed fast-producer blocked on the full channel for at most %d ms, want 250 ms or more (blocks in the run: %d, seen blocked on send: %d, frames %d)",
 				pace, ms, evalInt(`handoff.model.events.filter(e => e.kind === 'block' && e.on === 'send').length`),
 				evalInt(`handoff.seen.blockedSend.size`), evalInt(`handoff.seen.frames`))
+		}
+		if cut := evalInt(`handoff.seen.cutLabels.size`); cut > 0 {
+			t.Errorf("pace %s ms: %d value labels drawn cut short", pace, cut)
 		}
 	}
 

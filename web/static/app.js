@@ -33,7 +33,8 @@ const ui = {
 // What the tests read: the page's own account of what it drew.
 // fullWithBlockedMs: goroutine name -> the longest time, in ms, it was
 // drawn without a break waiting to send on a full channel.
-const seen = { blockedSend: new Set(), fullWithBlocked: new Set(), fullWithBlockedMs: new Map(), frames: 0 };
+// cutLabels: the value labels drawn shortened for want of room.
+const seen = { blockedSend: new Set(), fullWithBlocked: new Set(), fullWithBlockedMs: new Map(), cutLabels: new Set(), frames: 0 };
 let blockedRun = new Map(); // goroutine name -> ms drawn so far in the current stretch
 window.handoff = {
   get step() { return ui.step; },
@@ -191,7 +192,7 @@ function show(m) {
   ui.follow = m.kind === 'live'; ui.dwell = 0;
   if (m.kind !== 'live') setPlaying(false);
   tokens.clear();
-  seen.blockedSend.clear(); seen.fullWithBlocked.clear(); seen.fullWithBlockedMs.clear(); blockedRun = new Map();
+  seen.blockedSend.clear(); seen.fullWithBlocked.clear(); seen.fullWithBlockedMs.clear(); seen.cutLabels.clear(); blockedRun = new Map();
   $('source').textContent = m.source || 'trace';
   refreshBounds();
   renderInspector();
@@ -258,6 +259,25 @@ function readColors() {
 
 function fontPx() { return parseFloat(getComputedStyle(document.body).fontSize) || 14; }
 
+// badge says what goroutine g is doing, and in which colour.
+function badge(m, st, g) {
+  const C = ui.colors, gs = st.g.get(g);
+  let txt = '', col = C.muted;
+  if (gs.st === 'ended') {
+    txt = gs.panic ? 'panicked' : gs.aborted ? 'stopped by the tracer' : 'ended';
+    col = gs.panic ? C.viol : C.ended;
+    if (gs.joinedBy) txt += ` · joined by g${gs.joinedBy}`;
+  } else if (gs.st === 'blocked') {
+    col = gs.on === 'send' ? C.send : gs.on === 'recv' ? C.recv : gs.on === 'lock' ? C.lock : C.join;
+    const what = gs.on === 'lock' ? (m.mutexes.get(gs.mu) || {}).name : gs.on === 'join' ? `g${gs.child}` : m.chanName(gs.ch);
+    txt = `waits: ${gs.on} ${what}`;
+  } else {
+    txt = 'running'; col = C.token;
+  }
+  if (gs.joinPanic) { txt = `join g${gs.joinPanic.child}: panic “${gs.joinPanic.panic}”`; col = C.viol; }
+  return { txt, col };
+}
+
 // computeLayout places lanes, channels, mutexes and every live token.
 function computeLayout(m, st, W) {
   const fp = fontPx();
@@ -269,24 +289,36 @@ function computeLayout(m, st, W) {
   const laneW = Math.max(300, Math.round(W * 0.6));
   const lanes = new Map(), chans = new Map(), mus = new Map();
   let y = 8;
+  const badgeFont = `${fp * 0.8}px ${ui.colors.font}`;
+  ctx.font = badgeFont;
   for (const g of m.gOrder) {
     const gs = st.g.get(g);
     if (!gs) continue;
     const closed = gs.st === 'ended';
     const h = closed ? LHs : LH;
-    lanes.set(g, { y, h, closed });
+    // the badge's width, so that the lane's tokens start after it
+    const bw = closed ? 0 : Math.min(Math.max(badgeW, textWidth(badgeFont, badge(m, st, g).txt) + 12), laneW - labelW - 8);
+    lanes.set(g, { y, h, closed, bw });
     y += h + 2;
   }
   const lanesH = y;
   // channels and mutexes, in a column on the right
   const cx = laneW + Math.round(fp * 2.2);
   const cw = Math.max(160, W - cx - 10);
-  const slotW = Math.round(fp * 3.6), slotH = Math.round(fp * 1.6);
+  // tokens are as wide as their labels (within bounds); a channel's slots
+  // as wide as the widest label it has carried, so a label is never cut
+  // short where the room exists
+  const tokFont = `${fp * 0.78}px ${ui.colors.font}`;
+  ctx.font = tokFont;
+  const minTok = Math.round(fp * 3.2), maxTok = Math.round(fp * 10);
+  const tokW = text => Math.min(maxTok, Math.max(minTok, Math.ceil(textWidth(tokFont, text)) + 12));
+  const slotH = Math.round(fp * 1.6);
   let cy = 8;
   const chList = [...m.chans.entries()].filter(([ch]) => st.q.has(ch)).sort((a, b) => a[1].order - b[1].order);
   for (const [ch, info] of chList) {
     const q = st.q.get(ch) || [];
     const cap = info.cap;
+    const slotW = Math.min(cw - 16, Math.max(Math.round(fp * 3.6), tokW(info.widest || '') + 4));
     const maxSlots = Math.max(1, Math.floor((cw - 16) / (slotW + 4)));
     const nslots = cap > 0 ? cap : cap === 0 ? 1 : q.length + 1;
     const shown = Math.min(nslots, maxSlots);
@@ -303,16 +335,21 @@ function computeLayout(m, st, W) {
   // tokens
   const targets = new Map();
   const tokH = Math.round(fp * 1.45);
-  const perLane = new Map();
+  const perLane = new Map();  // gid -> x where its next token goes
+  const hiddenIn = new Map(); // gid -> tokens without room in its lane
+  const laneEnd = laneW - 8 - Math.round(fp * 4.6); // room for "+N" and "↓N" at the right
   for (const [v, o] of st.owner) {
     if (o.k === 'g') {
       const L = lanes.get(o.id);
       if (!L) continue;
-      const k = perLane.get(o.id) || 0;
-      perLane.set(o.id, k + 1);
-      const tw = Math.round(fp * 4.2);
-      const x = labelW + badgeW + 12 + k * (tw + 4);
-      if (x + tw > laneW - 4) { targets.set(v, { x: laneW - tw - 4, y: L.y + (L.h - tokH) / 2, w: tw, h: tokH, hidden: true }); continue; }
+      const tw = tokW(m.label(v));
+      const x = perLane.get(o.id) ?? labelW + Math.max(L.bw, badgeW) + 6;
+      if (hiddenIn.has(o.id) || x + tw > laneEnd) {
+        hiddenIn.set(o.id, (hiddenIn.get(o.id) || 0) + 1);
+        targets.set(v, { x: laneEnd - tw, y: L.y + (L.h - tokH) / 2, w: tw, h: tokH, hidden: true });
+        continue;
+      }
+      perLane.set(o.id, x + tw + 4);
       targets.set(v, { x, y: L.y + (L.h - tokH) / 2, w: tw, h: tokH });
     } else {
       const C = chans.get(o.id);
@@ -324,7 +361,7 @@ function computeLayout(m, st, W) {
       targets.set(v, { x: C.x + 8 + c * (C.slotW + 4) + 2, y: C.y + Math.round(fp * 1.6) + 4 + r * (C.slotH + 4) + 2, w: C.slotW - 4, h: C.slotH - 4, hidden: idx >= C.shown });
     }
   }
-  return { fp, LH, labelW, badgeW, laneW, lanes, chans, mus, targets, perLane, height: Math.max(lanesH, cy) + 20, tokH };
+  return { fp, LH, labelW, badgeW, laneW, lanes, chans, mus, targets, perLane, hiddenIn, height: Math.max(lanesH, cy) + 20, tokH };
 }
 
 function resizeCanvas() {
@@ -341,6 +378,22 @@ function resizeCanvas() {
 function roundRect(x, y, w, h, r) {
   ctx.beginPath();
   ctx.roundRect(x, y, w, h, r);
+}
+
+// textWidth measures text in the canvas's current font, remembering it:
+// the layout measures every label and badge at every frame.
+// font must be the canvas's current font.
+const textWidths = new Map(); // font -> text -> width
+function textWidth(font, text) {
+  let byText = textWidths.get(font);
+  if (!byText) { byText = new Map(); textWidths.set(font, byText); }
+  let w = byText.get(text);
+  if (w === undefined) {
+    if (byText.size > 50000) byText.clear();
+    w = ctx.measureText(text).width;
+    byText.set(text, w);
+  }
+  return w;
 }
 
 function ellipsize(text, maxW) {
@@ -460,30 +513,18 @@ function draw(dt) {
     const cyL = Ln.y + Ln.h / 2;
     ctx.fillText(ellipsize(m.goName(g), L.labelW - 14), 12, cyL);
     // the state badge
-    let txt = '', col = C.muted;
-    if (gs.st === 'ended') {
-      txt = gs.panic ? 'panicked' : gs.aborted ? 'stopped by the tracer' : 'ended';
-      col = gs.panic ? C.viol : C.ended;
-      if (gs.joinedBy) txt += ` · joined by g${gs.joinedBy}`;
-    } else if (gs.st === 'blocked') {
-      col = gs.on === 'send' ? C.send : gs.on === 'recv' ? C.recv : gs.on === 'lock' ? C.lock : C.join;
-      const what = gs.on === 'lock' ? (m.mutexes.get(gs.mu) || {}).name : gs.on === 'join' ? `g${gs.child}` : m.chanName(gs.ch);
-      txt = `waits: ${gs.on} ${what}`;
-      if (gs.on === 'send') {
-        seen.blockedSend.add(m.goName(g));
-        const ch = m.chans.get(gs.ch);
-        if (ch && ch.cap > 0 && (st.q.get(gs.ch) || []).length >= ch.cap) fullNow.add(m.goName(g));
-      }
-    } else {
-      txt = 'running'; col = C.token;
+    const { txt, col } = badge(m, st, g);
+    if (gs.st === 'blocked' && gs.on === 'send') {
+      seen.blockedSend.add(m.goName(g));
+      const ch = m.chans.get(gs.ch);
+      if (ch && ch.cap > 0 && (st.q.get(gs.ch) || []).length >= ch.cap) fullNow.add(m.goName(g));
     }
-    if (gs.joinPanic) { txt = `join g${gs.joinPanic.child}: panic “${gs.joinPanic.panic}”`; col = C.viol; }
     ctx.font = `${fp * 0.8}px ${C.font}`;
     if (Ln.closed) {
       ctx.fillStyle = col;
       ctx.fillText(txt, L.labelW, cyL);
     } else {
-      const bw = Math.min(Math.max(L.badgeW, ctx.measureText(txt).width + 12), L.laneW - L.labelW - 8);
+      const bw = Ln.bw;
       ctx.fillStyle = col;
       roundRect(L.labelW - 4, cyL - fp * 0.7, bw, fp * 1.4, fp * 0.7); ctx.fill();
       ctx.fillStyle = C.bg;
@@ -565,7 +606,7 @@ function draw(dt) {
     if (gs.st !== 'blocked') continue;
     const Ln = L.lanes.get(g);
     if (!Ln) continue;
-    const x0 = Ln.badgeEnd || L.labelW + L.badgeW, y0 = Ln.y + Ln.h / 2;
+    const x0 = L.perLane.get(g) ?? (Ln.badgeEnd || L.labelW + L.badgeW), y0 = Ln.y + Ln.h / 2; // after its tokens
     let x1, y1, col;
     if ((gs.on === 'send' || gs.on === 'recv') && L.chans.has(gs.ch)) {
       const B = L.chans.get(gs.ch); x1 = B.x; y1 = B.y + B.h / 2; col = gs.on === 'send' ? C.send : C.recv;
@@ -611,15 +652,15 @@ function draw(dt) {
     roundRect(p.x, p.y, T.w, T.h, T.h / 2); ctx.fill();
     if (v === ui.selected || (lastE && lastE.v === v && lastE.kind === 'violation')) { ctx.strokeStyle = v === ui.selected ? C.sel : C.viol; ctx.lineWidth = 2.5; ctx.stroke(); }
     ctx.fillStyle = C['token-fg'];
-    ctx.fillText(ellipsize(m.label(v), T.w - 8), p.x + 5, p.y + T.h / 2 + 0.5);
+    const label = m.label(v), shown = ellipsize(label, T.w - 10);
+    if (shown !== label) seen.cutLabels.add(label);
+    ctx.fillText(shown, p.x + 6, p.y + T.h / 2 + 0.5);
   }
   ctx.globalAlpha = 1;
   // a lane with more tokens than room says how many
-  for (const [g, k] of L.perLane) {
+  for (const [g, k] of L.hiddenIn) {
     const Ln = L.lanes.get(g);
-    const tw = Math.round(fp * 4.2);
-    const room = Math.floor((L.laneW - 4 - (L.labelW + L.badgeW + 12)) / (tw + 4));
-    if (k > room && Ln) { ctx.fillStyle = C.fg; ctx.textAlign = 'right'; ctx.fillText(`+${k - room + 1}`, L.laneW - 8, Ln.y + Ln.h / 2 - fp * 0.9 + 4); ctx.textAlign = 'left'; }
+    if (Ln) { ctx.fillStyle = C.fg; ctx.fillText(`+${k}`, L.perLane.get(g) ?? L.labelW + Ln.bw + 6, Ln.y + Ln.h / 2); }
   }
   ctx.setTransform(1, 0, 0, 1, 0, 0);
 

@@ -134,6 +134,11 @@ export class Model {
         case 'violation': this.violations.push(i); break;
         case 'send': case 'recv': case 'close':
           if (!this.chans.has(e.ch)) this.chans.set(e.ch, { name: `ch${e.ch}`, cap: 0, order: this.chans.size });
+          if (e.kind === 'send') {
+            // the longest label the channel carried sizes its slots
+            const info = this.chans.get(e.ch), l = this.label(e.v);
+            if (l.length > (info.widest || '').length) info.widest = l;
+          }
           break;
         case 'lock': case 'unlock':
           if (!this.mutexes.has(e.mu)) this.mutexes.set(e.mu, { name: `mu${e.mu}` });
