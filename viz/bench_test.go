@@ -65,3 +65,32 @@ func BenchmarkCompose(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGIF draws a 100-step timeline building up, one step a frame,
+// as an animated GIF and, as the baseline in the same run, as the same
+// frames written as separate PNGs (WriteFrames): what the palette and the
+// changed-rectangle frames cost or save over drawing the frames alone.
+func BenchmarkGIF(b *testing.B) {
+	tl := tracer.BuildTimeline(synth(100, false))
+	var size int
+	b.Run("gif", func(b *testing.B) {
+		for b.Loop() {
+			var w bytes.Buffer
+			if err := WriteGIF(&w, tl, Options{}, GIF{}); err != nil {
+				b.Fatal(err)
+			}
+			size = w.Len()
+		}
+		b.ReportMetric(float64(size), "bytes")
+	})
+	b.Run("png-frames", func(b *testing.B) {
+		for b.Loop() {
+			size = 0
+			err := WriteFrames(tl, FormatPNG, Options{}, 1, func(n int, pic []byte) error { size += len(pic); return nil })
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(size), "bytes")
+	})
+}

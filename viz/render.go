@@ -114,6 +114,18 @@ const MaxFrames = 2000
 // can step through them as slides. write receives each frame's number,
 // from 1, and its picture in format (svg, png, pdf or dot).
 func WriteFrames(tl *tracer.Timeline, format string, o Options, every int, write func(n int, pic []byte) error) error {
+	return eachFrame(tl, o, every, func(n int, o Options) error {
+		var b bytes.Buffer
+		if err := Render(&b, tl, format, o); err != nil {
+			return err
+		}
+		return write(n, b.Bytes())
+	})
+}
+
+// eachFrame calls draw with the options of each frame of the timeline
+// building up `every` steps at a time, numbered from 1.
+func eachFrame(tl *tracer.Timeline, o Options, every int, draw func(n int, o Options) error) error {
 	if o.View != "" && o.View != ViewTimeline {
 		return fmt.Errorf("viz: frames are drawn of the timeline view only, not %q", o.View)
 	}
@@ -138,18 +150,12 @@ func WriteFrames(tl *tracer.Timeline, format string, o Options, every int, write
 	// cannot differ between frames.
 	o.From, o.To = tl.Events[lo].Seq, tl.Events[hi-1].Seq
 	o.MaxSteps = -1
-	w, h := o.Width, o.Height
 	n := 0
 	for upTo := lo + every; ; upTo += every {
 		upTo = min(upTo, hi)
 		o.upTo = upTo
-		o.Width, o.Height = w, h
-		var b bytes.Buffer
-		if err := Render(&b, tl, format, o); err != nil {
-			return err
-		}
 		n++
-		if err := write(n, b.Bytes()); err != nil {
+		if err := draw(n, o); err != nil {
 			return err
 		}
 		if upTo == hi {

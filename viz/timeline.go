@@ -27,8 +27,9 @@ type timelineDOT struct {
 	nodes  int
 	upTo   int // draw only events before this index (frames); len(Events) for all
 
-	legendRight float64 // right end of the widest legend row
-	textRight   float64 // right end of the widest text, with room for wider fonts
+	corners     [3]float64 // left, right, bottom of the picture, once composed
+	legendRight float64    // right end of the widest legend row
+	textRight   float64    // right end of the widest text, with room for wider fonts
 
 	// what was drawn, for the legend
 	sawToken, sawSend, sawRecv, sawClose, sawGo, sawBlocked, sawHold, sawWait, sawBad bool
@@ -140,23 +141,21 @@ func writeTimeline(d *dotWriter, tl *tracer.Timeline, o *Options) error {
 	if o.upTo > 0 {
 		t.upTo = min(o.upTo, len(tl.Events))
 	}
-	th := t.th
-	fs := t.fs
-	small := fs * 0.85
-
-	t.lanesDOT()
-	t.eventsDOT()
-	bottom := t.notesDOT(t.bot - fs*0.8)
-	if !o.NoLegend {
-		bottom = t.legendDOT(bottom - fs*0.6)
+	var full *timelineDOT
+	if t.upTo < len(tl.Events) {
+		// A frame: its legend explains the marks of the whole picture and
+		// its corners are those of the whole picture, so every frame is
+		// the same size, with the same legend.
+		full = &timelineDOT{layout: l, upTo: len(tl.Events)}
+		full.compose(nil)
 	}
+	left, right, bottom := t.compose(full)
 	// Invisible corners fix the bounding box, so every frame of a sequence
 	// has the same size and the same layout.
-	left := t.left - t.header - fs
-	right := max(t.right, t.legendRight, t.textRight)
 	t.node(layerText, "corner1", attrs{"pos=" + quote(pos(left, t.top)), "shape=point", "width=0.01", "style=invis"})
 	t.node(layerText, "corner2", attrs{"pos=" + quote(pos(right, bottom)), "shape=point", "width=0.01", "style=invis"})
 
+	th, fs, small := t.th, t.fs, t.fs*0.85
 	d.line("// handoff timeline: positions are pinned, in points.")
 	d.line("// Lay out with: neato -n2 -Tsvg (go-graphviz: layout nop2).")
 	d.line("digraph timeline {")
@@ -179,6 +178,30 @@ func writeTimeline(d *dotWriter, tl *tracer.Timeline, o *Options) error {
 	}
 	d.line("}")
 	return d.err
+}
+
+// compose draws the lanes, events, notes and legend, and returns the left
+// and right ends and the bottom of the picture. A frame passes the whole
+// picture, composed, as full: it takes its legend and its size from it.
+func (t *timelineDOT) compose(full *timelineDOT) (left, right, bottom float64) {
+	fs := t.fs
+	t.lanesDOT()
+	t.eventsDOT()
+	if full != nil {
+		t.sawToken, t.sawSend, t.sawRecv, t.sawClose, t.sawGo = full.sawToken, full.sawSend, full.sawRecv, full.sawClose, full.sawGo
+		t.sawBlocked, t.sawHold, t.sawWait, t.sawBad = full.sawBlocked, full.sawHold, full.sawWait, full.sawBad
+	}
+	bottom = t.notesDOT(t.bot - fs*0.8)
+	if !t.opt.NoLegend {
+		bottom = t.legendDOT(bottom - fs*0.6)
+	}
+	left = t.left - t.header - fs
+	right = max(t.right, t.legendRight, t.textRight)
+	if full != nil {
+		left, right, bottom = min(left, full.corners[0]), max(right, full.corners[1]), min(bottom, full.corners[2])
+	}
+	t.corners = [3]float64{left, right, bottom}
+	return left, right, bottom
 }
 
 // sizeAttr turns Options.Width and Height into Graphviz's size, in inches,

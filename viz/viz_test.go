@@ -398,3 +398,30 @@ func TestPNGAndPDF(t *testing.T) {
 		t.Errorf("pdf embeds no font")
 	}
 }
+
+// TestFramesSameSize: every frame of every scenario's timeline has the
+// same bounding box (the invisible corners), even when the legend of the
+// first frames would list fewer marks.
+func TestFramesSameSize(t *testing.T) {
+	cornerRE := regexp.MustCompile(`(?m)^\tcorner[12] .*$`)
+	for _, s := range scenarios.All() {
+		t.Run(s.Name, func(t *testing.T) {
+			tl := tracer.BuildTimeline(goldenTrace(t, s))
+			for _, o := range []Options{{}, {Theme: "print", FontSize: 24}} {
+				var first string
+				err := WriteFrames(tl, FormatDOT, o, 1, func(n int, pic []byte) error {
+					c := strings.Join(cornerRE.FindAllString(string(pic), -1), "\n")
+					if n == 1 {
+						first = c
+					} else if c != first {
+						t.Errorf("%+v: frame %d has corners\n%s\nframe 1\n%s", o, n, c, first)
+					}
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}

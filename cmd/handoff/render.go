@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/handoff-viz/handoff/tracer"
 	"github.com/handoff-viz/handoff/viz"
@@ -17,7 +18,7 @@ func init() {
 }
 
 func runRender(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("render", "INPUT -o OUT.{dot,svg,png,pdf} [flags]\n\nINPUT is a scenario name or a trace file; the format follows OUT's extension,\nor --format with -o -.", stderr)
+	fs := newFlagSet("render", "INPUT -o OUT.{dot,svg,png,pdf} [flags]\n\nINPUT is a scenario name or a trace file; the format follows OUT's extension,\nor --format with -o -. --gif FILE draws the timeline building up as an\nanimated GIF instead.", stderr)
 	out := fs.String("o", "", "write to `OUT`; its extension (.dot, .svg, .png, .pdf) picks the format; - for standard output")
 	format := fs.String("format", "", "output `FORMAT` (dot, svg, png, pdf), needed with -o -")
 	view := fs.String("view", viz.ViewTimeline, "what to draw: timeline, graph (who talks to whom) or value (the life of one value)")
@@ -34,7 +35,9 @@ func runRender(args []string, stdout, stderr io.Writer) int {
 	noLegend := fs.Bool("no-legend", false, "leave the legend out")
 	callSites := fs.Bool("call-sites", false, "show call sites (file:line) in tooltips")
 	frames := fs.String("frames", "", "write one numbered picture per step (or per --every steps) into `DIR` instead of -o, each with the same layout")
-	every := fs.Int("every", 1, "with --frames, steps per frame")
+	every := fs.Int("every", 1, "with --frames or --gif, steps per frame")
+	gifOut := fs.String("gif", "", "write the timeline building up, --every steps a frame, as a looping animated GIF to `FILE` (for a README), instead of -o")
+	delay := fs.Duration("delay", 600*time.Millisecond, "with --gif, how long each frame shows (the last one shows 3s)")
 	pos, status, ok := parseFlags(fs, args)
 	if !ok {
 		return status
@@ -66,9 +69,22 @@ func runRender(args []string, stdout, stderr io.Writer) int {
 	if err := viz.WriteDOT(io.Discard, tracer.BuildTimeline(nil), withoutValue(opts)); err != nil {
 		return fail(stderr, exitUsage, "render: %v", strings.TrimPrefix(err.Error(), "viz: "))
 	}
-	f, err := outputFormat(*out, *format, *frames)
-	if err != nil {
-		return fail(stderr, exitUsage, "render: %v", err)
+	f := ""
+	if *gifOut != "" {
+		if *out != "" || *frames != "" || *format != "" {
+			return fail(stderr, exitUsage, "render: give --gif alone, without -o, --frames or --format")
+		}
+		if opts.View != viz.ViewTimeline {
+			return fail(stderr, exitUsage, "render: --gif animates the timeline view, not %q", opts.View)
+		}
+		if *delay < 10*time.Millisecond || *delay > time.Minute {
+			return fail(stderr, exitUsage, "render: --delay %v out of range (10ms to 1m)", *delay)
+		}
+	} else {
+		var err error
+		if f, err = outputFormat(*out, *format, *frames); err != nil {
+			return fail(stderr, exitUsage, "render: %v", err)
+		}
 	}
 	_, evs, err := loadInput(pos[0])
 	if err != nil {
@@ -76,6 +92,16 @@ func runRender(args []string, stdout, stderr io.Writer) int {
 	}
 	defer viz.Close()
 	tl := tracer.BuildTimeline(evs)
+	if *gifOut != "" {
+		var b bytes.Buffer
+		if err := viz.WriteGIF(&b, tl, opts, viz.GIF{Every: *every, Delay: *delay}); err != nil {
+			return fail(stderr, exitUsage, "render: %v", strings.TrimPrefix(err.Error(), "viz: "))
+		}
+		if err := os.WriteFile(*gifOut, b.Bytes(), 0o644); err != nil {
+			return fail(stderr, exitUsage, "render: %v", err)
+		}
+		return exitOK
+	}
 	if *frames != "" {
 		if err := os.MkdirAll(*frames, 0o755); err != nil {
 			return fail(stderr, exitUsage, "render: %v", err)
@@ -142,6 +168,9 @@ func outputFormat(out, format, frames string) (string, error) {
 		return "", fmt.Errorf("no output: give -o OUT.svg (or .dot, .png, .pdf), or -o - with --format")
 	case out == "-":
 		return "", fmt.Errorf("-o - needs --format (dot, svg, png or pdf)")
+	}
+	if strings.EqualFold(filepath.Ext(out), ".gif") {
+		return "", fmt.Errorf("a GIF is drawn animated: use --gif %s instead of -o", out)
 	}
 	return viz.FormatOf(out)
 }

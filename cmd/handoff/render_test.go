@@ -58,6 +58,14 @@ func TestRender(t *testing.T) {
 	if len(fs) < 2 {
 		t.Errorf("--frames wrote %d frames", len(fs))
 	}
+	anim := filepath.Join(dir, "a.gif")
+	status, _, stderr = renderCmd(t, "channel-handoff", "--gif", anim, "--every", "2", "--delay", "300ms")
+	if status != exitOK {
+		t.Fatalf("--gif: status %d: %s", status, stderr)
+	}
+	if b, err := os.ReadFile(anim); err != nil || !bytes.HasPrefix(b, []byte("GIF89a")) {
+		t.Errorf("--gif wrote no GIF: %v %.10q", err, b)
+	}
 }
 
 func TestRenderBadInput(t *testing.T) {
@@ -68,7 +76,11 @@ func TestRenderBadInput(t *testing.T) {
 		want string
 	}{
 		{[]string{"spawn-move", "-o", out, "--view", "pie"}, `unknown view "pie"`},
-		{[]string{"spawn-move", "-o", filepath.Join(dir, "x.gif")}, `unknown extension ".gif"`},
+		{[]string{"spawn-move", "-o", filepath.Join(dir, "x.gif")}, `use --gif`},
+		{[]string{"spawn-move", "-o", filepath.Join(dir, "x.bmp")}, `unknown extension ".bmp"`},
+		{[]string{"spawn-move", "--gif", filepath.Join(dir, "x.gif"), "-o", out}, "give --gif alone"},
+		{[]string{"spawn-move", "--gif", filepath.Join(dir, "x.gif"), "--view", "graph"}, "--gif animates the timeline view"},
+		{[]string{"spawn-move", "--gif", filepath.Join(dir, "x.gif"), "--delay", "1ns"}, "--delay 1ns out of range"},
 		{[]string{"spawn-move", "-o", out, "--view", "value", "--value", "v999"}, `no value "v999"`},
 		{[]string{"spawn-move", "-o", out, "--view", "value"}, "needs a value"},
 		{[]string{"spawn-move", "-o", out, "--theme", "neon"}, `unknown theme "neon"`},
@@ -85,7 +97,9 @@ func TestRenderBadInput(t *testing.T) {
 			t.Errorf("render %v: status %d, stderr %q; want status 2 and %q", c.args, status, stderr, c.want)
 		}
 	}
-	if _, err := os.Stat(out); err == nil {
-		t.Errorf("a failed render left %s behind", out)
+	for _, f := range []string{out, filepath.Join(dir, "x.gif")} {
+		if _, err := os.Stat(f); err == nil {
+			t.Errorf("a failed render left %s behind", f)
+		}
 	}
 }
