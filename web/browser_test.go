@@ -277,11 +277,16 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("call site shown: %q", s)
 		}
 
-		// export the view as SVG, drawn by the server's renderer
-		do(t, ctx, chromedp.Click(chromedp.CSS("#export-svg")))
-		poll(t, ctx, `handoff.lastExport && handoff.lastExport.kind === 'svg'`, 5*time.Second)
-		if head := eval[string](t, ctx, `handoff.lastExport.head`); !strings.HasPrefix(head, "<svg") {
-			t.Errorf("exported SVG starts %q", head)
+		// export the view as SVG, drawn by the server's renderer in the
+		// page's theme
+		for _, theme := range []string{"dark", "light"} {
+			setTheme(t, ctx, theme)
+			eval[bool](t, ctx, `(handoff.lastExport = null, true)`)
+			do(t, ctx, chromedp.Click(chromedp.CSS("#export-svg")))
+			poll(t, ctx, `handoff.lastExport && handoff.lastExport.kind === 'svg'`, 5*time.Second)
+			if head := eval[string](t, ctx, `handoff.lastExport.head`); !strings.HasPrefix(head, `<svg xmlns="http://www.w3.org/2000/svg" class="theme-`+theme+`"`) {
+				t.Errorf("SVG exported from a %s page starts %q", theme, head)
+			}
 		}
 		do(t, ctx, chromedp.Click(chromedp.CSS("#export-jsonl")))
 		if head := eval[string](t, ctx, `handoff.lastExport.head`); !strings.HasPrefix(head, `{"format":"handoff","version":1`) {

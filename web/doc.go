@@ -15,6 +15,7 @@
 //	GET  /ingest       a traced program's WebSocket (see package tracer/remote)
 //	POST /api/parse    a trace file, checked; the events come back as JSON
 //	POST /api/svg      a trace file; the SVG drawn by Config.RenderSVG
+//	                   (?theme=light, dark or print: the page's theme)
 //
 // # Many viewers, bad peers
 //

@@ -193,9 +193,10 @@ func fakeRun(traces map[string][]tracer.Event) func(ctx context.Context, name st
 	}
 }
 
-// fakeSVG draws a trace as a small but real SVG: one row per event.
-func fakeSVG(evs []tracer.Event) ([]byte, error) {
-	b := fmt.Appendf(nil, `<svg xmlns="http://www.w3.org/2000/svg" width="400" height="%d">`, 20*len(evs)+10)
+// fakeSVG draws a trace as a small but real SVG: one row per event, and
+// the theme asked for as the picture's class.
+func fakeSVG(evs []tracer.Event, o SVGOptions) ([]byte, error) {
+	b := fmt.Appendf(nil, `<svg xmlns="http://www.w3.org/2000/svg" class="theme-%s" width="400" height="%d">`, o.Theme, 20*len(evs)+10)
 	for i, e := range evs {
 		b = fmt.Appendf(b, `<text x="5" y="%d">%s</text>`, 20*(i+1), e.Kind)
 	}

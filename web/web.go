@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -50,9 +51,10 @@ type Config struct {
 	// its events to sink while it runs. It returns when the run is over or
 	// ctx is cancelled. Nil means the page cannot run scenarios.
 	Run func(ctx context.Context, name string, pace time.Duration, sink tracer.Sink) error
-	// RenderSVG draws a trace as SVG, the same picture as `handoff render`.
-	// Nil means the page says that SVG export is unavailable.
-	RenderSVG func(evs []tracer.Event) ([]byte, error)
+	// RenderSVG draws a trace as SVG, the same picture as `handoff render`,
+	// in the theme the page shows. Nil means the page says that SVG export
+	// is unavailable.
+	RenderSVG func(evs []tracer.Event, o SVGOptions) ([]byte, error)
 	// Traces are the trace files named on the command line.
 	Traces []Trace
 	// MaxUpload limits the size of a request body (a trace file opened in
@@ -70,6 +72,16 @@ type Config struct {
 	// dropped as too slow, a program connected).
 	Logf func(format string, args ...any)
 }
+
+// SVGOptions say how the page wants its export drawn.
+type SVGOptions struct {
+	// Theme is one of SVGThemes: the page asks for the one it shows.
+	Theme string
+}
+
+// SVGThemes are the themes an export may ask for, the first the default;
+// they are the names viz's themes go by.
+var SVGThemes = []string{"light", "dark", "print"}
 
 // Server is the browser view's HTTP handler. Make one with [New] and stop
 // it with [Server.Close].
@@ -197,6 +209,14 @@ func (s *Server) serveSVG(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusNotImplemented, "export svg: SVG export is not available in this build of handoff")
 		return
 	}
+	o := SVGOptions{Theme: r.URL.Query().Get("theme")}
+	if o.Theme == "" {
+		o.Theme = SVGThemes[0]
+	}
+	if !slices.Contains(SVGThemes, o.Theme) {
+		httpError(w, http.StatusBadRequest, fmt.Sprintf("export svg: unknown theme %q (want %s)", truncate(o.Theme, 40), strings.Join(SVGThemes, ", ")))
+		return
+	}
 	_, evs, ok := s.readTrace(w, r, "export svg")
 	if !ok {
 		return
@@ -205,7 +225,7 @@ func (s *Server) serveSVG(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "export svg: the trace has no events")
 		return
 	}
-	svg, err := s.cfg.RenderSVG(evs)
+	svg, err := s.cfg.RenderSVG(evs, o)
 	if err != nil {
 		httpError(w, http.StatusInternalServerError, "export svg: "+err.Error())
 		return

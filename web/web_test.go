@@ -384,6 +384,7 @@ func TestParseAndExport(t *testing.T) {
 		{"too big", "/api/parse", traceFile(t, synth(4, 200)), 413, "larger than the limit of 4 KiB"},
 		{"svg of bad trace", "/api/svg", bad, 400, "export svg: line 4"},
 		{"svg of nothing", "/api/svg", traceFile(t, nil), 400, "export svg: the trace has no events"},
+		{"svg in no theme", "/api/svg?theme=sepia", good, 400, `export svg: unknown theme "sepia" (want light, dark, print)`},
 	} {
 		code, body := post(t, ts.URL+tc.path, tc.body)
 		var e struct{ Error string }
@@ -394,8 +395,14 @@ func TestParseAndExport(t *testing.T) {
 	}
 
 	code, body = post(t, ts.URL+"/api/svg", good)
-	if code != 200 || !bytes.HasPrefix(body, []byte("<svg")) || !bytes.Contains(body, []byte("violation")) {
+	if code != 200 || !bytes.HasPrefix(body, []byte("<svg")) || !bytes.Contains(body, []byte("violation")) || !bytes.Contains(body, []byte(`class="theme-light"`)) {
 		t.Errorf("svg: %d %.100s", code, body)
+	}
+	for _, theme := range SVGThemes {
+		code, body = post(t, ts.URL+"/api/svg?theme="+theme, good)
+		if code != 200 || !bytes.Contains(body, []byte(`class="theme-`+theme+`"`)) {
+			t.Errorf("svg in %s: %d %.100s", theme, code, body)
+		}
 	}
 	resp, err := http.Get(ts.URL + "/api/parse")
 	if err != nil {

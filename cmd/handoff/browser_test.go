@@ -125,12 +125,16 @@ func TestBrowserRealScenarios(t *testing.T) {
 	}
 	shot(t, ctx, "real-deadlock-replay")
 
-	// Export: the server draws it with viz, as handoff render would.
-	do(chromedp.Click(chromedp.CSS("#export-svg")))
-	poll(`handoff.lastExport && handoff.lastExport.kind === 'svg'`)
-	head, err := chromedp.Run(ctx, chromedp.Evaluate[string](`handoff.lastExport.head`))
-	if err != nil || !strings.Contains(head, "<!DOCTYPE svg") {
-		t.Errorf("exported SVG starts %q (%v)", head, err)
+	// Export: the server draws it with viz, as handoff render would, in
+	// the page's theme (viz's backgrounds: light #ffffff, dark #1e1e1e).
+	for _, tc := range []struct{ theme, bg string }{{"dark", `fill="#1e1e1e"`}, {"light", `fill="#ffffff"`}} {
+		evalInt(fmt.Sprintf(`(document.documentElement.dataset.theme === %q || document.getElementById('theme').click(), handoff.lastExport = null, 0)`, tc.theme))
+		do(chromedp.Click(chromedp.CSS("#export-svg")))
+		poll(`handoff.lastExport && handoff.lastExport.kind === 'svg'`)
+		head, err := chromedp.Run(ctx, chromedp.Evaluate[string](`handoff.lastExport.head`))
+		if err != nil || !strings.Contains(head, "<!DOCTYPE svg") || !strings.Contains(head, tc.bg) {
+			t.Errorf("SVG exported from a %s page lacks the %s background %s: starts %q (%v)", tc.theme, tc.theme, tc.bg, head, err)
+		}
 	}
 }
 

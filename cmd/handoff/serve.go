@@ -143,8 +143,8 @@ func serveConfig(traces []web.Trace, runs *sync.WaitGroup) web.Config {
 				return ctx.Err()
 			}
 		},
-		RenderSVG: func(evs []tracer.Event) ([]byte, error) {
-			return viz.RenderSVG(evs, viz.Options{CallSites: true})
+		RenderSVG: func(evs []tracer.Event, o web.SVGOptions) ([]byte, error) {
+			return viz.RenderSVG(evs, viz.Options{CallSites: true, Theme: o.Theme})
 		},
 	}
 }

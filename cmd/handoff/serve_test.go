@@ -116,21 +116,24 @@ func TestServeLiveScenario(t *testing.T) {
 		t.Errorf("the live run showed %d receives, want at least 10", recv)
 	}
 
-	// Export the run as SVG through viz.
+	// Export the run as SVG through viz, in the theme the page asks for
+	// (viz's backgrounds: light #ffffff, dark #1e1e1e).
 	var file bytes.Buffer
 	file.WriteString(`{"format":"handoff","version":1}` + "\n")
 	for _, e := range evs {
 		b, _ := json.Marshal(e)
 		file.Write(append(b, '\n'))
 	}
-	resp, err := http.Post("http://"+addr+"/api/svg", "application/jsonl", &file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	svg, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !bytes.Contains(svg, []byte("<svg")) {
-		t.Errorf("svg export: %d %.200s", resp.StatusCode, svg)
+	for _, tc := range []struct{ query, bg string }{{"", `fill="#ffffff"`}, {"?theme=dark", `fill="#1e1e1e"`}} {
+		resp, err := http.Post("http://"+addr+"/api/svg"+tc.query, "application/jsonl", bytes.NewReader(file.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		svg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !bytes.Contains(svg, []byte("<svg")) || !bytes.Contains(svg, []byte(tc.bg)) {
+			t.Errorf("svg export%s: %d, want the background %s: %.300s", tc.query, resp.StatusCode, tc.bg, svg)
+		}
 	}
 }
 

@@ -934,10 +934,11 @@ $('export-svg').onclick = async () => {
   status('drawing SVG…');
   const body = toJSONL(ui.model.source, ui.model.events.slice(0, ui.step));
   try {
-    const r = await fetch('/api/svg', { method: 'POST', body });
+    // drawn in the page's theme: a dark page exports a dark picture
+    const r = await fetch('/api/svg?theme=' + encodeURIComponent(ui.theme), { method: 'POST', body });
     if (!r.ok) { const j = await r.json(); return status(j.error, true); }
     const svg = await r.text();
-    window.handoff.lastExport = { kind: 'svg', size: svg.length, head: svg.slice(0, 200) };
+    window.handoff.lastExport = { kind: 'svg', theme: ui.theme, size: svg.length, head: svg.slice(0, 1000) };
     download(`${baseName()}-${ui.step}.svg`, new Blob([svg], { type: 'image/svg+xml' }));
     status(`SVG of steps 1–${ui.step} downloaded`);
   } catch (e) {
