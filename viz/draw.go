@@ -116,11 +116,13 @@ func (d *drawing) paint(zoom float64) *canvas.Canvas {
 				ctx.SetStrokeColor(pen)
 				ctx.SetStrokeWidth(width * k)
 				ctx.SetStrokeJoiner(canvas.MiterJoin)
+				// Graphviz's own patterns (its SVG writes 5,2 and 1,5),
+				// in points; canvas counts dashes in stroke widths.
 				switch style {
 				case "dashed":
-					ctx.SetDashes(0, 5/width, 3/width)
+					ctx.SetDashes(0, 5/width, 2/width)
 				case "dotted":
-					ctx.SetDashes(0, 1/width, 2/width)
+					ctx.SetDashes(0, 1/width, 5/width)
 				}
 			} else {
 				ctx.SetStroke(canvas.Transparent)
