@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -127,6 +128,12 @@ func text(t testing.TB, ctx context.Context, sel string) string {
 	return s
 }
 
+// jsString quotes s for JavaScript.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
 // screenshotDir is where the tests leave their pictures: testdata/out,
 // which git ignores, so that people can look at them.
 func screenshot(t testing.TB, ctx context.Context, name string) {
@@ -208,28 +215,15 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("backpressure shows a blocked producer", func(t *testing.T) {
 		ctx := tab(t, bctx, ts.URL, 1280, 720)
-		do(t, ctx,
-			chromedp.SetValue(chromedp.CSS("#scenario"), "backpressure"),
-			chromedp.SetValue(chromedp.CSS("#pace"), "150"),
-			chromedp.Click(chromedp.CSS("#run")),
-		)
-		poll(t, ctx, `handoff.model && handoff.model.source === 'backpressure' && handoff.seen.fullWithBlocked.size > 0`, 20*time.Second)
-		blocked := eval[[]string](t, ctx, `[...handoff.seen.fullWithBlocked]`)
-		if !strings.Contains(strings.Join(blocked, " "), "producer") {
-			t.Errorf("blocked on a full channel: %q, want a producer", blocked)
-		}
-		do(t, ctx, chromedp.Click(chromedp.CSS("#stop")))
-		poll(t, ctx, `document.getElementById('status').textContent.includes('stopped')`, 5*time.Second)
-
 		// With no pause the whole run arrives within one or two messages,
 		// far quicker than frames: the page must still show a producer
 		// blocked on the full channel, long enough for a person to see.
-		eval[bool](t, ctx, `(window.__before = handoff.model, true)`)
 		do(t, ctx,
+			chromedp.SetValue(chromedp.CSS("#scenario"), "backpressure"),
 			chromedp.SetValue(chromedp.CSS("#pace"), "0"),
 			chromedp.Click(chromedp.CSS("#run")),
 		)
-		poll(t, ctx, `handoff.model !== window.__before && handoff.model.source === 'backpressure' && handoff.model.done && handoff.step === handoff.n && handoff.n > 0`, 20*time.Second)
+		poll(t, ctx, `handoff.model && handoff.model.source === 'backpressure' && handoff.model.done && handoff.step === handoff.n && handoff.n > 0`, 20*time.Second)
 		longest := eval[int](t, ctx, `Math.round(Math.max(0, ...[...handoff.seen.fullWithBlockedMs].filter(([s]) => s.includes('producer')).map(([, ms]) => ms)))`)
 		if longest < 250 {
 			t.Errorf("at no pause, a producer was drawn blocked on the full channel for at most %d ms, want 250 ms or more", longest)
@@ -294,6 +288,75 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("drop a trace file on the page", func(t *testing.T) {
+		ctx := tab(t, bctx, ts.URL, 1280, 720)
+		// drag drops a file made in the page from content on the stage,
+		// as a person dragging it from their file manager would: dragenter
+		// (the page invites the drop), then drop.
+		drag := func(name string, content []byte) {
+			t.Helper()
+			js := fmt.Sprintf(`(() => {
+				const dt = new DataTransfer();
+				dt.items.add(new File([%s], %q, { type: 'text/plain' }));
+				const at = document.getElementById('stage');
+				at.dispatchEvent(new DragEvent('dragenter', { dataTransfer: dt, bubbles: true, cancelable: true }));
+				const invited = !document.getElementById('drop').hidden;
+				at.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+				const taken = !at.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+				return invited && taken && document.getElementById('drop').hidden;
+			})()`, jsString(string(content)), name)
+			if !eval[bool](t, ctx, js) {
+				t.Fatalf("dropping %s: the page did not show the drop target, take the drop and hide the target", name)
+			}
+		}
+		drag("broken.jsonl", []byte(`{"format":"handoff","version":1}`+"\n"+`{"seq":1,"t":0,"kind":"send","g":1}`+"\n"))
+		poll(t, ctx, `document.getElementById('status').className === 'error'`, 5*time.Second)
+		if s := text(t, ctx, "#status"); !strings.Contains(s, "broken.jsonl") || !strings.Contains(s, "line 2") {
+			t.Errorf("bad dropped file: the page says %q", s)
+		}
+		want := backpressure()
+		drag("dropped.jsonl", traceFile(t, want))
+		poll(t, ctx, fmt.Sprintf(`handoff.model && handoff.model.source === 'dropped.jsonl' && handoff.n === %d`, len(want)), 5*time.Second)
+		if s := text(t, ctx, "#status"); !strings.Contains(s, fmt.Sprintf("dropped.jsonl: %d events", len(want))) {
+			t.Errorf("after the drop the page says %q", s)
+		}
+		if m := text(t, ctx, "#mode"); m != "replay" {
+			t.Errorf("a dropped file is shown as %q, want replay", m)
+		}
+	})
+
+	t.Run("two tabs watch one run", func(t *testing.T) {
+		a := tab(t, bctx, ts.URL, 1280, 720)
+		b := tab(t, bctx, ts.URL, 1280, 720)
+		poll(t, a, `document.getElementById('viewers').textContent === '2 viewers'`, 5*time.Second)
+		eval[bool](t, b, `(window.__before = handoff.model, true)`)
+		do(t, a,
+			chromedp.SetValue(chromedp.CSS("#scenario"), "bounded-producers"),
+			chromedp.SetValue(chromedp.CSS("#pace"), "30"),
+			chromedp.Click(chromedp.CSS("#run")),
+		)
+		// the run is under way in the other tab before it ends
+		poll(t, b, `handoff.model && handoff.model !== window.__before && handoff.model.source === 'bounded-producers' && handoff.n > 0 && !handoff.model.done`, 5*time.Second)
+		want := boundedProducers()
+		for i, ctx := range []context.Context{a, b} {
+			poll(t, ctx, `handoff.model.source === 'bounded-producers' && handoff.model.done && handoff.step === handoff.n`, 20*time.Second)
+			seqs := eval[[]int](t, ctx, `handoff.model.events.map(e => e.seq)`)
+			if len(seqs) != len(want) {
+				t.Errorf("tab %d saw the run end with %d events, want %d", i+1, len(seqs), len(want))
+				continue
+			}
+			for k, s := range seqs {
+				if s != int(want[k].Seq) {
+					t.Errorf("tab %d: event %d has seq %d, want %d", i+1, k, s, want[k].Seq)
+					break
+				}
+			}
+			if s := text(t, ctx, "#status"); !strings.Contains(s, fmt.Sprintf("finished: %d events", len(want))) {
+				t.Errorf("tab %d says %q at the end", i+1, s)
+			}
+		}
+	})
+
 	t.Run("filter a goroutine", func(t *testing.T) {
 		ctx := tab(t, bctx, ts.URL, 1280, 720)
 		do(t, ctx, chromedp.Click(chromedp.CSS(`#traces button[data-trace="0"]`)))
@@ -322,7 +385,7 @@ func TestBrowser(t *testing.T) {
 			do(t, ctx, chromedp.Click(chromedp.CSS(`#traces button[data-trace="1"]`)))
 			poll(t, ctx, fmt.Sprintf(`handoff.model && handoff.model.source === '200 goroutines' && handoff.n === %d`, len(cfg.Traces[1].Events)), 20*time.Second)
 			eval[bool](t, ctx, `handoff.setSpeed(2000), handoff.setStep(0), handoff.play(), true`)
-			fps, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`handoff.measureFPS(3000)`, chromedp.EvalAwaitPromise))
+			fps, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`handoff.measureFPS(1000)`, chromedp.EvalAwaitPromise))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -357,7 +420,8 @@ func TestBrowser(t *testing.T) {
 				setTheme(t, ctx, theme)
 				screenshot(t, ctx, fmt.Sprintf("live-%dx%d-%s", vp.w, vp.h, theme))
 			}
-			poll(t, ctx, `handoff.model.done`, 20*time.Second)
+			do(t, ctx, chromedp.Click(chromedp.CSS("#stop")))
+			poll(t, ctx, `handoff.model.done && document.getElementById('status').textContent.includes('stopped')`, 5*time.Second)
 		}
 	})
 }
