@@ -79,7 +79,7 @@ func TestBrowserRealScenarios(t *testing.T) {
 		poll(fmt.Sprintf(`handoff.model && handoff.model !== window.__before && handoff.model.source === %q && handoff.model.done && handoff.step === handoff.n && handoff.n > 0`, name))
 	}
 
-	do(chromedp.Navigate("http://" + addr + "/"))
+	do(chromedp.EmulateViewport(1280, 720), chromedp.Navigate("http://"+addr+"/"))
 	poll(`typeof handoff === 'object' && document.querySelectorAll('#scenario option').length >= 14`)
 
 	runScenario("bounded-producers", "30")
@@ -109,6 +109,10 @@ func TestBrowserRealScenarios(t *testing.T) {
 			t.Errorf("pace %s ms: %d value labels drawn cut short", pace, cut)
 		}
 	}
+	// the picture: the producer's third wait, once the tokens settle
+	evalInt(`(handoff.setStep(handoff.model.events.map((e, i) => [e, i]).filter(([e]) => e.kind === 'block' && e.on === 'send')[2][1] + 1), 0)`)
+	time.Sleep(500 * time.Millisecond)
+	shot(t, ctx, "real-backpressure-blocked")
 
 	// The trace named on the command line replays, with its violation.
 	do(chromedp.Click(chromedp.CSS(`#traces button[data-trace="0"]`)))

@@ -859,6 +859,7 @@ $('scrub').oninput = () => { setPlaying(false); setStep(Number($('scrub').value)
 $('follow').onclick = () => {
   if (ui.liveModel && ui.model !== ui.liveModel) show(ui.liveModel);
   ui.follow = true; ui.step = ui.model ? ui.model.n : 0; ui.dwell = 0; refreshBounds();
+  if (ui.liveModel) status(`watching the live run of ${ui.liveModel.source}`);
 };
 $('events').addEventListener('click', ev => {
   const li = ev.target.closest('li');
