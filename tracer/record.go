@@ -669,6 +669,9 @@ func (g *G) violation(pc uintptr, rule string, v, ch int64, child GoID, msg stri
 // block records that g, having tried at tick, waits on something, and
 // tells the deadlock detector.
 func (g *G) block(pc uintptr, tick int64, on uint8, obj int64) {
+	if tick == 0 {
+		tick = cputicks() // the attempt skipped the clock (fastTick): when a wait began matters
+	}
 	*g.slot() = rec{tick: tick, kind: KindBlock, flags: on, a: obj, pc: pc}
 	g.filled()
 	g.blocks++

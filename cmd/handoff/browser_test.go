@@ -30,7 +30,7 @@ func TestBrowserRealScenarios(t *testing.T) {
 	if code := run([]string{"run", "deadlock", "--format", "jsonl", "-o", trace}, os.Stdout, os.Stderr); code != 0 {
 		t.Fatalf("recording the deadlock trace: exit %d", code)
 	}
-	addr := startServe(t, trace)
+	addr := startServe(t, trace, filepath.Join("testdata", "discard.jsonl"))
 
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(path),
@@ -128,6 +128,13 @@ func TestBrowserRealScenarios(t *testing.T) {
 		t.Errorf("the event list does not say the tracer stopped the deadlocked goroutines: %q (%v)", events, err)
 	}
 	shot(t, ctx, "real-deadlock-replay")
+
+	// A run the tracer stopped while a sender waited on a full channel:
+	// the value it took out to wake the sender leaves the channel.
+	do(chromedp.Click(chromedp.CSS(`#traces button[data-trace="1"]`)))
+	poll(`handoff.model && handoff.model.source.endsWith('discard.jsonl') && handoff.n === 12`)
+	do(chromedp.Click(chromedp.CSS("#last")))
+	poll(`[...document.querySelectorAll('#events li')].some(li => li.textContent.includes('the tracer took first out of full to stop g2'))`)
 
 	// Export: the server draws it with viz, as handoff render would, in
 	// the page's theme (viz's backgrounds: light #ffffff, dark #1e1e1e).

@@ -37,7 +37,7 @@ function setG(s, id, patch) {
 export function apply(s, e, i) {
   if (!s.g.has(e.g)) setG(s, e.g, {});
   const me = s.g.get(e.g);
-  if (me.st === 'blocked' && e.kind !== 'block' && e.kind !== 'violation') {
+  if (me.st === 'blocked' && e.kind !== 'block' && e.kind !== 'violation' && e.kind !== 'discard') {
     setG(s, e.g, { st: 'run', on: '', ch: 0, mu: 0, child: 0 });
   }
   switch (e.kind) {
@@ -76,6 +76,10 @@ export function apply(s, e, i) {
       break;
     case 'close':
       s.closed.add(e.ch);
+      break;
+    case 'discard': // the tracer took the value out to stop a run
+      s.q.set(e.ch, (s.q.get(e.ch) || []).filter(v => v !== e.v));
+      s.owner.delete(e.v);
       break;
     case 'block':
       setG(s, e.g, { st: 'blocked', on: e.on, ch: e.ch || 0, mu: e.mu || 0, child: e.child || 0 });
@@ -132,7 +136,7 @@ export class Model {
         case 'mutex': this.mutexes.set(e.mu, { name: e.name || `mu${e.mu}` }); break;
         case 'make': this.labels.set(e.v, e.label || `v${e.v}`); break;
         case 'violation': this.violations.push(i); break;
-        case 'send': case 'recv': case 'close':
+        case 'send': case 'recv': case 'close': case 'discard':
           if (!this.chans.has(e.ch)) this.chans.set(e.ch, { name: `ch${e.ch}`, cap: 0, order: this.chans.size });
           if (e.kind === 'send') {
             // the longest label the channel carried sizes its slots
@@ -241,6 +245,7 @@ export class Model {
       case 'borrow': return `${g} borrowed ${this.label(e.v)}${e.mut ? ' mutably' : ''}`;
       case 'release': return `${g} released its borrow of ${this.label(e.v)}`;
       case 'drop': return `${g} dropped ${this.label(e.v)}`;
+      case 'discard': return `the tracer took ${this.label(e.v)} out of ${this.chanName(e.ch)} to stop ${g}`;
       case 'mutex': return `${g} made mutex ${e.name || 'mu' + e.mu}`;
       case 'lock': return `${g} locked ${(this.mutexes.get(e.mu) || { name: 'mu' + e.mu }).name}`;
       case 'unlock': return `${g} unlocked ${(this.mutexes.get(e.mu) || { name: 'mu' + e.mu }).name}`;
