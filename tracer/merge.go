@@ -21,7 +21,9 @@ import (
 //     about to take it;
 //   - a join after the child's end, a lock after the previous unlock (locks
 //     carry a ticket taken under the lock);
-//   - a receive of "closed" after the close, once the channel is empty.
+//   - a receive of "closed" after the close, once the channel is empty;
+//   - a discard (the tracer taking a value out of a channel to stop a run)
+//     like a receive: after the send, when the value is at the head.
 //
 // Among the records that may go next it takes the one with the earliest
 // timestamp, so the merged order follows real time where causality leaves a

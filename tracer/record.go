@@ -15,8 +15,28 @@ import (
 // rec is one recorded event as a goroutine buffers it: fixed size and free
 // of pointers, so that appending one is a plain copy (no write barrier) and
 // the buffers cost the garbage collector nothing to scan. The variable parts
-// of rare events sit beside, in extras. What a, b and
-// c hold depends on kind (see the record helpers).
+// of rare events sit beside, in extras (x). By kind:
+//
+//	go         a child, b scope; x name, vs, refs
+//	end        flags abort; x panic
+//	join       a child; x panic
+//	chan       a channel, b capacity; x name
+//	make       a value; x label
+//	send       a channel, b value, c message (the send's id, carried to the receiver)
+//	recv       a channel, b value, c message; flags closed
+//	discard    a channel, b value, c message; x g (a tracer record)
+//	close      a channel
+//	block      flags reason (onSend...), a channel, mutex or child
+//	use        a value, b borrow; flags write
+//	borrow     a value, b borrow; flags mutable (release: the same)
+//	drop       a value
+//	mutex      a mutex; x name
+//	lock       a mutex, c ticket (unlock: the same)
+//	scope      a scope (scope-end: the same)
+//	violation  a value, b channel, c child; x rule, msg, cycle, g
+//
+// Values are the tracer's raw ids (made values count up from 1, anonymous
+// ones are -message); the merger numbers them afresh.
 type rec struct {
 	tick  int64
 	kind  Kind
@@ -54,8 +74,10 @@ type recExtra struct {
 }
 
 // chunkSize is how many records a goroutine buffers before it hands them to
-// the tracer.
+// the tracer. It must be a power of two (slot masks with it).
 const chunkSize = 1024
+
+var _ = [1]int{}[chunkSize&(chunkSize-1)] // does not compile unless chunkSize is a power of two
 
 // Option configures a [Tracer].
 type Option func(*options)
