@@ -204,6 +204,7 @@ type siteInfo struct {
 	peers  map[int32]struct{}
 	gs     []trace.GoID
 	groups [opSelect + 1]*Group // by what waited there
+	last   int32                // the peer linked last, a shortcut
 }
 
 const maxSiteGoroutines = 32
@@ -676,12 +677,13 @@ func (c *converter) meet(a, b int32, g trace.GoID) {
 	if si.peers == nil {
 		si.peers = map[int32]struct{}{}
 	}
-	if b != 0 {
+	if b != 0 && b != si.last {
 		if _, ok := si.peers[b]; !ok {
 			si.peers[b] = struct{}{}
 		}
+		si.last = b
 	}
-	if g != trace.NoGoroutine && !containsG(si.gs, g) {
+	if g != trace.NoGoroutine && (len(si.gs) == 0 || si.gs[len(si.gs)-1] != g) && !containsG(si.gs, g) {
 		if len(si.gs) >= maxSiteGoroutines {
 			copy(si.gs, si.gs[1:])
 			si.gs = si.gs[:len(si.gs)-1]
