@@ -20,13 +20,7 @@ import (
 var staticFiles embed.FS
 
 // static is the page's files without the "static/" prefix.
-var static = sync.OnceValue(func() fs.FS {
-	sub, err := fs.Sub(staticFiles, "static")
-	if err != nil {
-		panic(err) // the directory is embedded above: it is always there
-	}
-	return sub
-})
+var static = sync.OnceValues(func() (fs.FS, error) { return fs.Sub(staticFiles, "static") })
 
 // ScenarioInfo describes one scenario the page offers to run.
 type ScenarioInfo struct {
@@ -126,11 +120,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
+	files, err := static()
+	if err != nil {
+		return nil, fmt.Errorf("web: the page's files: %w", err)
+	}
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
 	s.hub = newHub(s)
-	fileServer := http.FileServer(http.FS(static()))
+	fileServer := http.FileServer(http.FS(files))
 	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.ServeFileFS(w, r, static(), "index.html")
+		http.ServeFileFS(w, r, files, "index.html")
 	})
 	s.mux.Handle("GET /static/", http.StripPrefix("/static", fileServer))
 	s.mux.HandleFunc("GET /ws", s.hub.serveViewer)
