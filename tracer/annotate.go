@@ -38,26 +38,11 @@ func (g *G) annotate(r *rec) {
 		}
 		b = append(b, ' ')
 		b = strconv.AppendInt(b, int64(x.g), 10)
-		b = appendInts(b, x.vs)
-		b = appendInts(b, x.refs)
-		cycle := make([]int64, len(x.cycle))
-		for i, c := range x.cycle {
-			cycle[i] = int64(c)
-		}
-		b = appendInts(b, cycle)
+		b = append(appendIDs(append(b, " ["...), x.vs), ']')
+		b = append(appendIDs(append(b, " ["...), x.refs), ']')
+		b = append(appendIDs(append(b, " ["...), x.cycle), ']')
 	}
 	trace.Log(context.Background(), AnnotationCategory, string(b))
-}
-
-func appendInts(b []byte, xs []int64) []byte {
-	b = append(b, " ["...)
-	for i, x := range xs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendInt(b, x, 10)
-	}
-	return append(b, ']')
 }
 
 // Annotations rebuilds a run's events from the log records the tracer wrote

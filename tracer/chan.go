@@ -173,15 +173,21 @@ func (c *Chan[T]) sendLive(g *G, pc uintptr, env envelope[T], r rec) bool {
 		if sent || closed {
 			return closed
 		}
-		if !blocked {
-			g.block(pc, r.tick, onSend, c.id)
-			blocked = true
-		}
-		if g.t.aborted() {
-			g.abortNow()
-		}
-		time.Sleep(livePoll)
+		g.pollWait(pc, r.tick, onSend, c.id, &blocked)
 	}
+}
+
+// pollWait is a live-mode wait between two attempts: the first one records
+// the block; a stopped run ends here.
+func (g *G) pollWait(pc uintptr, tick int64, on uint8, obj int64, blocked *bool) {
+	if !*blocked {
+		g.block(pc, tick, on, obj)
+		*blocked = true
+	}
+	if g.t.aborted() {
+		g.abortNow()
+	}
+	time.Sleep(livePoll)
 }
 
 // recvLive receives from a buffered channel in live mode (see sendLive).
@@ -213,14 +219,7 @@ func (c *Chan[T]) recvLive(g *G, pc uintptr) (envelope[T], bool) {
 		if got {
 			return env, ok
 		}
-		if !blocked {
-			g.block(pc, tick, onRecv, c.id)
-			blocked = true
-		}
-		if g.t.aborted() {
-			g.abortNow()
-		}
-		time.Sleep(livePoll)
+		g.pollWait(pc, tick, onRecv, c.id, &blocked)
 	}
 }
 

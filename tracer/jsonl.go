@@ -105,33 +105,15 @@ func AppendEventJSON(b []byte, e *Event) []byte {
 	b = appendIntField(b, "ref", int64(e.Ref))
 	if len(e.Vs) > 0 {
 		b = append(b, `,"vs":[`...)
-		for i, v := range e.Vs {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendInt(b, int64(v), 10)
-		}
-		b = append(b, ']')
+		b = append(appendIDs(b, e.Vs), ']')
 	}
 	if len(e.Refs) > 0 {
 		b = append(b, `,"refs":[`...)
-		for i, r := range e.Refs {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendInt(b, int64(r), 10)
-		}
-		b = append(b, ']')
+		b = append(appendIDs(b, e.Refs), ']')
 	}
 	if len(e.Cycle) > 0 {
 		b = append(b, `,"cycle":[`...)
-		for i, g := range e.Cycle {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendInt(b, int64(g), 10)
-		}
-		b = append(b, ']')
+		b = append(appendIDs(b, e.Cycle), ']')
 	}
 	if e.Kind == KindChan {
 		b = append(b, `,"cap":`...)
@@ -159,6 +141,17 @@ func AppendEventJSON(b []byte, e *Event) []byte {
 		b = append(b, `,"cap_unknown":true`...)
 	}
 	return append(b, '}')
+}
+
+// appendIDs appends ids separated by commas.
+func appendIDs[T ~int64](b []byte, ids []T) []byte {
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(id), 10)
+	}
+	return b
 }
 
 func appendIntField(b []byte, name string, v int64) []byte {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"time"
 )
 
@@ -435,27 +436,11 @@ func (m *merger) emit(s *stream) {
 			break
 		}
 		e.V = m.value(r.b)
-		if c := m.chans[r.a]; c != nil {
-			for i, id := range c.queue {
-				if id == r.c {
-					c.queue = append(c.queue[:i], c.queue[i+1:]...)
-					break
-				}
-			}
-		}
-		delete(m.msgs, r.c)
+		m.take(r.a, r.c)
 		wakes[0] = waitKey{waitChan, r.a}
 	case KindDiscard:
 		e.Ch, e.V, e.G = ChanID(r.a), m.value(r.b), max(x.g, 1)
-		if c := m.chans[r.a]; c != nil {
-			for i, id := range c.queue {
-				if id == r.c {
-					c.queue = append(c.queue[:i], c.queue[i+1:]...)
-					break
-				}
-			}
-		}
-		delete(m.msgs, r.c)
+		m.take(r.a, r.c)
 		wakes[0] = waitKey{waitChan, r.a}
 	case KindClose:
 		e.Ch = ChanID(r.a)
@@ -527,6 +512,17 @@ func (m *merger) emit(s *stream) {
 			}
 		}
 	}
+}
+
+// take removes message msg from the replay's channel ch: a receive or a
+// discard emitted.
+func (m *merger) take(ch, msg int64) {
+	if c := m.chans[ch]; c != nil {
+		if i := slices.Index(c.queue, msg); i >= 0 {
+			c.queue = slices.Delete(c.queue, i, i+1)
+		}
+	}
+	delete(m.msgs, msg)
 }
 
 // readyHeap orders streams by the timestamp of their head record.
