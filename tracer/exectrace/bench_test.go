@@ -68,20 +68,7 @@ var (
 func bigTrace(b *testing.B) ([]byte, int64) {
 	bigOnce.Do(func() {
 		bigRaw = record(b, func() { busy(40000) })
-		r, err := trace.NewReader(bytes.NewReader(bigRaw))
-		if err != nil {
-			b.Fatal(err)
-		}
-		for {
-			_, err := r.ReadEvent()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			bigN++
-		}
+		bigN = readAll(b, bigRaw)
 	})
 	return bigRaw, bigN
 }
@@ -186,19 +173,7 @@ func BenchmarkImportPaired(b *testing.B) {
 	var bare, conv time.Duration
 	for b.Loop() {
 		start := time.Now()
-		r, err := trace.NewReader(bytes.NewReader(raw))
-		if err != nil {
-			b.Fatal(err)
-		}
-		for {
-			_, err := r.ReadEvent()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
+		readAll(b, raw)
 		bare += time.Since(start)
 		start = time.Now()
 		if _, err := Convert(bytes.NewReader(raw), Options{}, func(*tracer.Event) error { return nil }); err != nil {
@@ -207,4 +182,23 @@ func BenchmarkImportPaired(b *testing.B) {
 		conv += time.Since(start)
 	}
 	b.ReportMetric(float64(bare)/float64(conv), "convert/bare-speed")
+}
+
+// readAll is the bare ReadEvent loop over raw; it returns the event count.
+func readAll(b *testing.B, raw []byte) int64 {
+	r, err := trace.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n int64
+	for {
+		_, err := r.ReadEvent()
+		if err == io.EOF {
+			return n
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
 }

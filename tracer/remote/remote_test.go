@@ -57,19 +57,29 @@ func watch(t *testing.T, ts *httptest.Server) <-chan string {
 }
 
 func serve(t *testing.T) *httptest.Server {
+	ts, _ := serveWeb(t)
+	return ts
+}
+
+func serveWeb(t *testing.T) (*httptest.Server, *web.Server) {
 	s, err := web.New(web.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(s)
 	t.Cleanup(func() { s.Close(); ts.Close() })
-	return ts
+	return ts, s
 }
 
 func TestStreamsToServer(t *testing.T) {
-	ts := serve(t)
+	ts, srv := serveWeb(t)
 	seen := watch(t, ts)
-	time.Sleep(50 * time.Millisecond) // the viewer is in before the program
+	for deadline := time.Now().Add(10 * time.Second); srv.Stats().Viewers == 0; { // the viewer is in before the program
+		if time.Now().After(deadline) {
+			t.Fatal("the viewer never connected")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	s, err := remote.Dial(ts.URL, remote.Options{Source: "prog"})
 	if err != nil {
 		t.Fatal(err)
