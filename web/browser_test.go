@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,54 +12,17 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/handoff-viz/handoff/internal/browsertest"
+
 	"github.com/handoff-viz/handoff/tracer"
 )
 
 // These tests drive a real, headless Chromium. Without one they skip,
 // naming the Debian package; with HANDOFF_REQUIRE_BROWSER=1 they fail.
 
-func chromiumPath(t testing.TB) string {
-	for _, p := range []string{"/usr/bin/chromium", "chromium", "chromium-browser"} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("HANDOFF_REQUIRE_BROWSER") == "1" {
-		t.Fatal("chromium not found and HANDOFF_REQUIRE_BROWSER=1: install the Debian package chromium (apt-get install -y chromium)")
-	}
-	t.Skip("browser tests need Chromium: install the Debian package chromium (apt-get install -y chromium)")
-	return ""
-}
-
 // newBrowser starts one headless Chromium for a test; each tab() is a new
 // page in it.
-func newBrowser(t testing.TB) context.Context {
-	path := chromiumPath(t)
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 720),
-	)
-	bctx, cancelB := chromedp.NewContext(actx)
-	if err := chromedp.Do(bctx); err != nil { // starts the browser
-		cancelB()
-		cancelA()
-		t.Fatalf("start chromium: %v", err)
-	}
-	t.Cleanup(func() {
-		cancelB()
-		cancelA()
-	})
-	return bctx
-}
+func newBrowser(t testing.TB) context.Context { return browsertest.Start(t) }
 
 // tab opens url in a new tab of the browser at the given viewport and
 // waits for the page to say hello.

@@ -4,13 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/handoff-viz/handoff/internal/browsertest"
 )
 
 // TestBrowserRealScenarios drives the page of a real `handoff serve` (real
@@ -19,33 +20,14 @@ import (
 // Chromium it skips, naming the Debian package; with
 // HANDOFF_REQUIRE_BROWSER=1 it fails instead.
 func TestBrowserRealScenarios(t *testing.T) {
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("HANDOFF_REQUIRE_BROWSER") == "1" {
-			t.Fatal("chromium not found and HANDOFF_REQUIRE_BROWSER=1: install the Debian package chromium")
-		}
-		t.Skip("needs Chromium: install the Debian package chromium (apt-get install -y chromium)")
-	}
+	bctx := browsertest.Start(t)
 	trace := filepath.Join(t.TempDir(), "deadlock.jsonl")
 	if code := run([]string{"run", "deadlock", "--format", "jsonl", "-o", trace}, os.Stdout, os.Stderr); code != 0 {
 		t.Fatalf("recording the deadlock trace: exit %d", code)
 	}
 	addr := startServe(t, trace, filepath.Join("testdata", "discard.jsonl"))
 
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 720),
-	)
-	defer cancelA()
-	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancel := chromedp.NewContext(bctx)
 	defer cancel()
 	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
 	defer cancelT()
