@@ -20,6 +20,11 @@ import (
 // These tests drive a real, headless Chromium. Without one they skip,
 // naming the Debian package; with HANDOFF_REQUIRE_BROWSER=1 they fail.
 
+// patience bounds every wait on the page's own state: generous, since the
+// tests share two cores with the rest of 'go test ./...' under -race. A
+// wait ends as soon as its condition holds.
+const patience = 45 * time.Second
+
 // newBrowser starts one headless Chromium for a test; each tab() is a new
 // page in it.
 func newBrowser(t testing.TB) context.Context { return browsertest.Start(t) }
@@ -29,7 +34,7 @@ func newBrowser(t testing.TB) context.Context { return browsertest.Start(t) }
 func tab(t testing.TB, bctx context.Context, url string, w, h int64) context.Context {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(bctx)
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(func() {
 		checkErrors(t, ctx)
 		cancelT()
@@ -38,7 +43,7 @@ func tab(t testing.TB, bctx context.Context, url string, w, h int64) context.Con
 	do(t, ctx,
 		chromedp.EmulateViewport(w, h),
 		chromedp.Navigate(url),
-		void(chromedp.Poll[bool](`document.getElementById('conn').textContent === 'connected' && document.querySelectorAll('#scenario option').length > 0`, chromedp.WithPollingTimeout(10*time.Second))),
+		void(chromedp.Poll[bool](`document.getElementById('conn').textContent === 'connected' && document.querySelectorAll('#scenario option').length > 0`, chromedp.WithPollingTimeout(patience))),
 	)
 	return ctx
 }
@@ -148,7 +153,7 @@ func TestBrowser(t *testing.T) {
 			chromedp.SetValue(chromedp.CSS("#pace"), "30"),
 			chromedp.Click(chromedp.CSS("#run")),
 		)
-		poll(t, ctx, `handoff.model && handoff.model.source === 'bounded-producers' && handoff.model.done && handoff.step === handoff.n && handoff.n > 0`, 20*time.Second)
+		poll(t, ctx, `handoff.model && handoff.model.source === 'bounded-producers' && handoff.model.done && handoff.step === handoff.n && handoff.n > 0`, patience)
 		recv := eval[int](t, ctx, `handoff.summary().goroutines.find(g => g.name === 'consumer').received`)
 		if recv != 10 {
 			t.Errorf("the page shows the consumer received %d tokens, want 10", recv)
@@ -164,9 +169,9 @@ func TestBrowser(t *testing.T) {
 		// inspector must show the job back in the channel.
 		first := eval[int](t, ctx, `handoff.model.events.findIndex(e => e.kind === 'recv' && e.v === 1)`)
 		eval[bool](t, ctx, fmt.Sprintf(`handoff.setStep(%d), handoff.select(1), true`, first+1))
-		poll(t, ctx, `document.getElementById('owner-now')?.textContent === 'g4 consumer'`, 5*time.Second)
+		poll(t, ctx, `document.getElementById('owner-now')?.textContent === 'g4 consumer'`, patience)
 		do(t, ctx, chromedp.Click(chromedp.CSS("#back")))
-		poll(t, ctx, `document.getElementById('owner-now')?.textContent === 'channel queue'`, 5*time.Second)
+		poll(t, ctx, `document.getElementById('owner-now')?.textContent === 'channel queue'`, patience)
 		if got := eval[int](t, ctx, `handoff.step`); got != first {
 			t.Errorf("after one step back the page is at step %d, want %d", got, first)
 		}
@@ -185,7 +190,7 @@ func TestBrowser(t *testing.T) {
 			chromedp.SetValue(chromedp.CSS("#pace"), "0"),
 			chromedp.Click(chromedp.CSS("#run")),
 		)
-		poll(t, ctx, `handoff.model && handoff.model.source === 'backpressure' && handoff.model.done && handoff.step === handoff.n && handoff.n > 0`, 20*time.Second)
+		poll(t, ctx, `handoff.model && handoff.model.source === 'backpressure' && handoff.model.done && handoff.step === handoff.n && handoff.n > 0`, patience)
 		longest := eval[int](t, ctx, `Math.round(Math.max(0, ...[...handoff.seen.fullWithBlockedMs].filter(([s]) => s.includes('producer')).map(([, ms]) => ms)))`)
 		if longest < 250 {
 			t.Errorf("at no pause, a producer was drawn blocked on the full channel for at most %d ms, want 250 ms or more", longest)
@@ -210,20 +215,20 @@ func TestBrowser(t *testing.T) {
 		os.WriteFile(bad, []byte(`{"format":"handoff","version":1}`+"\n"+`{"seq":1,"t":0,"kind":"send","g":1}`+"\n"), 0o644)
 
 		do(t, ctx, chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{bad}))
-		poll(t, ctx, `document.getElementById('status').className === 'error'`, 5*time.Second)
+		poll(t, ctx, `document.getElementById('status').className === 'error'`, patience)
 		if s := text(t, ctx, "#status"); !strings.Contains(s, "broken.jsonl") || !strings.Contains(s, "line 2") {
 			t.Errorf("bad file message: %q", s)
 		}
 
 		do(t, ctx, chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{good}))
-		poll(t, ctx, `handoff.n === 6 && handoff.model.source === 'use-after-send.jsonl'`, 5*time.Second)
+		poll(t, ctx, `handoff.n === 6 && handoff.model.source === 'use-after-send.jsonl'`, patience)
 		do(t, ctx, chromedp.Click(chromedp.CSS("#last")))
-		poll(t, ctx, `!document.getElementById('banner').hidden`, 5*time.Second)
+		poll(t, ctx, `!document.getElementById('banner').hidden`, patience)
 		if b := text(t, ctx, "#banner"); !strings.Contains(b, "use-after-send") || !strings.Contains(b, "main.go:17") {
 			t.Errorf("violation banner: %q", b)
 		}
 		// hovering an event shows its call site
-		poll(t, ctx, `document.querySelectorAll('#events li').length === 6`, 5*time.Second)
+		poll(t, ctx, `document.querySelectorAll('#events li').length === 6`, patience)
 		nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS("#events li:nth-child(5)")))
 		if err != nil {
 			t.Fatal(err)
@@ -239,7 +244,7 @@ func TestBrowser(t *testing.T) {
 			setTheme(t, ctx, theme)
 			eval[bool](t, ctx, `(handoff.lastExport = null, true)`)
 			do(t, ctx, chromedp.Click(chromedp.CSS("#export-svg")))
-			poll(t, ctx, `handoff.lastExport && handoff.lastExport.kind === 'svg'`, 5*time.Second)
+			poll(t, ctx, `handoff.lastExport && handoff.lastExport.kind === 'svg'`, patience)
 			if head := eval[string](t, ctx, `handoff.lastExport.head`); !strings.HasPrefix(head, `<svg xmlns="http://www.w3.org/2000/svg" class="theme-`+theme+`"`) {
 				t.Errorf("SVG exported from a %s page starts %q", theme, head)
 			}
@@ -272,13 +277,13 @@ func TestBrowser(t *testing.T) {
 			}
 		}
 		drag("broken.jsonl", []byte(`{"format":"handoff","version":1}`+"\n"+`{"seq":1,"t":0,"kind":"send","g":1}`+"\n"))
-		poll(t, ctx, `document.getElementById('status').className === 'error'`, 5*time.Second)
+		poll(t, ctx, `document.getElementById('status').className === 'error'`, patience)
 		if s := text(t, ctx, "#status"); !strings.Contains(s, "broken.jsonl") || !strings.Contains(s, "line 2") {
 			t.Errorf("bad dropped file: the page says %q", s)
 		}
 		want := backpressure()
 		drag("dropped.jsonl", traceFile(t, want))
-		poll(t, ctx, fmt.Sprintf(`handoff.model && handoff.model.source === 'dropped.jsonl' && handoff.n === %d`, len(want)), 5*time.Second)
+		poll(t, ctx, fmt.Sprintf(`handoff.model && handoff.model.source === 'dropped.jsonl' && handoff.n === %d`, len(want)), patience)
 		if s := text(t, ctx, "#status"); !strings.Contains(s, fmt.Sprintf("dropped.jsonl: %d events", len(want))) {
 			t.Errorf("after the drop the page says %q", s)
 		}
@@ -290,18 +295,20 @@ func TestBrowser(t *testing.T) {
 	t.Run("two tabs watch one run", func(t *testing.T) {
 		a := tab(t, bctx, ts.URL, 1280, 720)
 		b := tab(t, bctx, ts.URL, 1280, 720)
-		poll(t, a, `document.getElementById('viewers').textContent === '2 viewers'`, 5*time.Second)
+		poll(t, a, `document.getElementById('viewers').textContent === '2 viewers'`, patience)
 		eval[bool](t, b, `(window.__before = handoff.model, true)`)
+		// 150 ms a step: the run lasts over 10 s, so the other tab sees it
+		// under way before it ends, however loaded the machine.
 		do(t, a,
 			chromedp.SetValue(chromedp.CSS("#scenario"), "bounded-producers"),
-			chromedp.SetValue(chromedp.CSS("#pace"), "30"),
+			chromedp.SetValue(chromedp.CSS("#pace"), "150"),
 			chromedp.Click(chromedp.CSS("#run")),
 		)
 		// the run is under way in the other tab before it ends
-		poll(t, b, `handoff.model && handoff.model !== window.__before && handoff.model.source === 'bounded-producers' && handoff.n > 0 && !handoff.model.done`, 5*time.Second)
+		poll(t, b, `handoff.model && handoff.model !== window.__before && handoff.model.source === 'bounded-producers' && handoff.n > 0 && !handoff.model.done`, patience)
 		want := boundedProducers()
 		for i, ctx := range []context.Context{a, b} {
-			poll(t, ctx, `handoff.model.source === 'bounded-producers' && handoff.model.done && handoff.step === handoff.n`, 20*time.Second)
+			poll(t, ctx, `handoff.model.source === 'bounded-producers' && handoff.model.done && handoff.step === handoff.n`, patience)
 			seqs := eval[[]int](t, ctx, `handoff.model.events.map(e => e.seq)`)
 			if len(seqs) != len(want) {
 				t.Errorf("tab %d saw the run end with %d events, want %d", i+1, len(seqs), len(want))
@@ -322,13 +329,13 @@ func TestBrowser(t *testing.T) {
 	t.Run("filter a goroutine", func(t *testing.T) {
 		ctx := tab(t, bctx, ts.URL, 1280, 720)
 		do(t, ctx, chromedp.Click(chromedp.CSS(`#traces button[data-trace="0"]`)))
-		poll(t, ctx, fmt.Sprintf(`handoff.model && handoff.model.source === 'synth.jsonl' && handoff.n === %d`, len(cfg.Traces[0].Events)), 10*time.Second)
+		poll(t, ctx, fmt.Sprintf(`handoff.model && handoff.model.source === 'synth.jsonl' && handoff.n === %d`, len(cfg.Traces[0].Events)), patience)
 		eval[bool](t, ctx, `handoff.setStep(400), true`)
-		poll(t, ctx, `handoff.lane(handoff.model.gOrder[2]) !== null`, 5*time.Second)
+		poll(t, ctx, `handoff.lane(handoff.model.gOrder[2]) !== null`, patience)
 		// click the name of the third lane on the canvas
 		pos := eval[[]float64](t, ctx, `(() => { const l = handoff.lane(handoff.model.gOrder[2]); return [l.x + 20, l.y + l.h / 2]; })()`)
 		do(t, ctx, chromedp.MouseClickXY(pos[0], pos[1]))
-		poll(t, ctx, `document.getElementById('filter-note').textContent.includes('only g')`, 5*time.Second)
+		poll(t, ctx, `document.getElementById('filter-note').textContent.includes('only g')`, patience)
 		g := eval[int](t, ctx, `handoff.model.gOrder[2]`)
 		rows := eval[[]string](t, ctx, `[...document.querySelectorAll('#events li')].map(li => li.textContent)`)
 		if len(rows) == 0 {
@@ -345,7 +352,7 @@ func TestBrowser(t *testing.T) {
 		for _, vp := range []struct{ w, h int64 }{{1280, 720}, {1920, 1080}} {
 			ctx := tab(t, bctx, ts.URL, vp.w, vp.h)
 			do(t, ctx, chromedp.Click(chromedp.CSS(`#traces button[data-trace="1"]`)))
-			poll(t, ctx, fmt.Sprintf(`handoff.model && handoff.model.source === '200 goroutines' && handoff.n === %d`, len(cfg.Traces[1].Events)), 20*time.Second)
+			poll(t, ctx, fmt.Sprintf(`handoff.model && handoff.model.source === '200 goroutines' && handoff.n === %d`, len(cfg.Traces[1].Events)), patience)
 			eval[bool](t, ctx, `handoff.setSpeed(2000), handoff.setStep(0), handoff.play(), true`)
 			fps, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`handoff.measureFPS(1000)`, chromedp.EvalAwaitPromise))
 			if err != nil {
@@ -365,25 +372,32 @@ func TestBrowser(t *testing.T) {
 				time.Sleep(400 * time.Millisecond) // the tokens settle
 				screenshot(t, ctx, fmt.Sprintf("synth200-%dx%d-%s", vp.w, vp.h, theme))
 			}
+			// 300 ms a step: bounded-producers' 73 events take over 20 s,
+			// so the run is still going when Stop is pressed below, even
+			// on a loaded machine (at 30 ms it could end first, and the
+			// page then rightly said "finished", not "stopped").
 			do(t, ctx,
 				chromedp.SetValue(chromedp.CSS("#scenario"), "bounded-producers"),
-				chromedp.SetValue(chromedp.CSS("#pace"), "30"),
+				chromedp.SetValue(chromedp.CSS("#pace"), "300"),
 				chromedp.Click(chromedp.CSS("#run")),
 			)
 			// the page was replaying a trace: it offers the live run
 			// rather than taking the stage away
-			poll(t, ctx, `!document.getElementById('follow').hidden`, 5*time.Second)
+			poll(t, ctx, `!document.getElementById('follow').hidden`, patience)
 			if handoff := eval[string](t, ctx, `handoff.model.source`); handoff != "200 goroutines" {
 				t.Errorf("a live run took the stage from a replay")
 			}
 			do(t, ctx, chromedp.Click(chromedp.CSS("#follow")))
-			poll(t, ctx, `handoff.model.source === 'bounded-producers' && handoff.seen.fullWithBlocked.size > 0`, 20*time.Second)
+			poll(t, ctx, `handoff.model.source === 'bounded-producers' && handoff.seen.fullWithBlocked.size > 0`, patience)
 			for _, theme := range []string{"light", "dark"} {
 				setTheme(t, ctx, theme)
 				screenshot(t, ctx, fmt.Sprintf("live-%dx%d-%s", vp.w, vp.h, theme))
 			}
+			if eval[bool](t, ctx, `handoff.model.done`) {
+				t.Fatalf("%dx%d: the live run ended before Stop was pressed; the test needs a slower pace", vp.w, vp.h)
+			}
 			do(t, ctx, chromedp.Click(chromedp.CSS("#stop")))
-			poll(t, ctx, `handoff.model.done && document.getElementById('status').textContent.includes('stopped')`, 5*time.Second)
+			poll(t, ctx, `handoff.model.done && document.getElementById('status').textContent.includes('stopped')`, patience)
 		}
 	})
 }
@@ -399,7 +413,7 @@ func BenchmarkPageFrameRate(b *testing.B) {
 	for _, vp := range []struct{ w, h int64 }{{1280, 720}, {1920, 1080}} {
 		ctx := tab(b, bctx, ts.URL, vp.w, vp.h)
 		do(b, ctx, chromedp.Click(chromedp.CSS(`#traces button[data-trace="1"]`)))
-		poll(b, ctx, fmt.Sprintf(`handoff.model && handoff.model.source === '200 goroutines' && handoff.n === %d`, len(cfg.Traces[1].Events)), 20*time.Second)
+		poll(b, ctx, fmt.Sprintf(`handoff.model && handoff.model.source === '200 goroutines' && handoff.n === %d`, len(cfg.Traces[1].Events)), patience)
 		var sum float64
 		for range b.N {
 			eval[bool](b, ctx, `handoff.setSpeed(2000), handoff.setStep(0), handoff.play(), true`)
