@@ -1,6 +1,7 @@
 package tracer
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 )
@@ -28,46 +29,114 @@ func (f Finding) String() string {
 // and the goroutines that were never joined (leaked-goroutine) when the
 // trace does not report them itself, as a trace written by another tool
 // might not. In a trace with no join event at all (an imported Go execution
-// trace: Go has no join) only goroutines that never ended count as leaked. Goroutines the tracer stopped after a deadlock are explained by
-// the deadlock and not reported again.
+// trace: Go has no join) only goroutines that never ended count as leaked.
+// Goroutines the tracer stopped after a deadlock are explained by the
+// deadlock and not reported again. A truncated trace (one that ends with a
+// truncated event) has no leaks of its own: the program went on.
+//
+// Check is [Checker] over a slice.
 func Check(evs []Event) []Finding {
-	tl := BuildTimeline(evs)
-	var out []Finding
-	reported := map[GoID]bool{}
-	deadlock := false
-	for _, i := range tl.Violations {
-		e := &evs[i]
-		out = append(out, Finding{Rule: e.Rule, Seq: e.Seq, G: e.G, V: e.V, Ch: e.Ch, At: e.At, Msg: e.Msg})
-		if e.Rule == RuleLeakedGoroutine {
-			reported[max(e.Child, e.G)] = true
-		}
-		deadlock = deadlock || e.Rule == RuleDeadlock
-	}
-	var last uint64
-	if len(evs) > 0 {
-		last = evs[len(evs)-1].Seq
-	}
-	joins := false
+	var c Checker
 	for i := range evs {
-		joins = joins || evs[i].Kind == KindJoin
+		c.Add(&evs[i])
 	}
-	for _, g := range tl.Goroutines {
-		if g.Spawned < 0 || g.Joined >= 0 || reported[g.ID] || (g.Aborted && deadlock) {
-			continue
+	return c.Findings()
+}
+
+// A Checker finds what [Check] finds, one event at a time, in one pass. It
+// holds the violations and a few words per goroutine, never the events.
+// The zero Checker is ready to use.
+type Checker struct {
+	gs        map[GoID]*checkG
+	order     []GoID // goroutines in the order they appeared
+	out       []Finding
+	reported  map[GoID]bool
+	deadlock  bool
+	joins     bool
+	truncated bool
+	lastSeq   uint64
+}
+
+type checkG struct {
+	name                            string
+	spawned, ended, joined, aborted bool
+	blockedOn                       string // the wait it is in; "" when running
+}
+
+func (c *Checker) g(id GoID) *checkG {
+	g := c.gs[id]
+	if g == nil {
+		g = &checkG{}
+		c.gs[id] = g
+		c.order = append(c.order, id)
+	}
+	return g
+}
+
+// Add takes the next event of the trace.
+func (c *Checker) Add(e *Event) {
+	if c.gs == nil {
+		c.gs = map[GoID]*checkG{}
+		c.reported = map[GoID]bool{}
+	}
+	c.lastSeq = e.Seq
+	g := c.g(e.G)
+	if e.Kind != KindBlock && e.Kind != KindViolation && e.Kind != KindTruncated {
+		g.blockedOn = ""
+	}
+	switch e.Kind {
+	case KindGo:
+		child := c.g(e.Child)
+		child.name, child.spawned = e.Name, true
+	case KindEnd:
+		g.ended, g.aborted = true, e.Abort
+	case KindJoin:
+		c.joins = true
+		if child := c.gs[e.Child]; child != nil {
+			child.joined = true
 		}
-		if g.Ended >= 0 && !joins {
-			continue // a trace without joins (an imported Go trace) cannot tell
+	case KindBlock:
+		g.blockedOn = e.On
+	case KindTruncated:
+		c.truncated = true
+	case KindViolation:
+		c.out = append(c.out, Finding{Rule: e.Rule, Seq: e.Seq, G: e.G, V: e.V, Ch: e.Ch, At: e.At, Msg: e.Msg})
+		if e.Rule == RuleLeakedGoroutine {
+			c.reported[max(e.Child, e.G)] = true
 		}
-		how := "ended but was never joined"
-		if g.Ended < 0 {
-			how = "had not ended when the trace ended"
-			if s := g.States[len(g.States)-1]; s.State == StateBlocked {
-				how = fmt.Sprintf("was still blocked on %s when the trace ended", s.On)
+		c.deadlock = c.deadlock || e.Rule == RuleDeadlock
+	}
+}
+
+// Findings returns what the events so far show, in event order: the
+// violations, then the leaks they imply at the end of the trace.
+func (c *Checker) Findings() []Finding {
+	out := slices.Clone(c.out)
+	if !c.truncated {
+		// The program went on past the end of a truncated trace: a
+		// goroutine not yet ended or joined may still have been, and is
+		// no leak.
+		ids := slices.Clone(c.order)
+		slices.Sort(ids)
+		for _, id := range ids {
+			g := c.gs[id]
+			if !g.spawned || g.joined || c.reported[id] || (g.aborted && c.deadlock) {
+				continue
 			}
+			if g.ended && !c.joins {
+				continue // a trace without joins (an imported Go trace) cannot tell
+			}
+			how := "ended but was never joined"
+			if !g.ended {
+				how = "had not ended when the trace ended"
+				if g.blockedOn != "" {
+					how = fmt.Sprintf("was still blocked on %s when the trace ended", g.blockedOn)
+				}
+			}
+			out = append(out, Finding{Rule: RuleLeakedGoroutine, Seq: c.lastSeq, G: id,
+				Msg: fmt.Sprintf("goroutine g%d %q %s", id, g.name, how)})
 		}
-		out = append(out, Finding{Rule: RuleLeakedGoroutine, Seq: last, G: g.ID,
-			Msg: fmt.Sprintf("goroutine g%d %q %s", g.ID, g.Name, how)})
 	}
-	slices.SortStableFunc(out, func(a, b Finding) int { return int(a.Seq) - int(b.Seq) })
+	slices.SortStableFunc(out, func(a, b Finding) int { return cmp.Compare(a.Seq, b.Seq) })
 	return out
 }

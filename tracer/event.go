@@ -34,6 +34,8 @@ const (
 	KindScopeEnd       // G closed scope Scope after joining its goroutines
 	KindViolation      // a rule of ownership was broken: Rule, Msg, and V, Ch, Child or Cycle where they apply
 	KindDiscard        // the tracer took V out of Ch to stop a run (G is the goroutine it woke): nobody owns V
+	KindSkip           // G's select took its default: none of Cases was ready, nothing changed hands (format 2)
+	KindTruncated      // the trace stops here, though the program went on (Msg says why): nothing after it was seen (format 2)
 	numKinds
 )
 
@@ -59,6 +61,8 @@ var kindNames = [...]string{
 	KindScopeEnd:  "scope-end",
 	KindViolation: "violation",
 	KindDiscard:   "discard",
+	KindSkip:      "skip",
+	KindTruncated: "truncated",
 }
 
 // String returns the kind's name in the trace format.
@@ -100,6 +104,9 @@ type ScopeID int64
 // RefID identifies one borrow of a value; 0 is none.
 type RefID int64
 
+// WaitGroupID identifies a traced sync.WaitGroup; 0 is none.
+type WaitGroupID int64
+
 // Time is a duration in nanoseconds since the trace started.
 type Time int64
 
@@ -125,7 +132,35 @@ const (
 	OnRecv = "recv"
 	OnLock = "lock"
 	OnJoin = "join"
+	// Format 2.
+	OnSelect = "select" // a select with no default: Cases lists what it waits for
+	OnRLock  = "rlock"  // RWMutex.RLock: Mu
+	OnWait   = "wait"   // WaitGroup.Wait: WG
+	OnCond   = "cond"   // Cond.Wait: Mu is the Cond's lock, when known
 )
+
+// Confidences, the Conf field: how sure the source of an event is of it.
+// Events a program recorded itself carry none.
+const (
+	ConfExact     = "exact"     // read from the source, not guessed
+	ConfSlot      = "slot"      // the channel and the moment are certain, which value is not
+	ConfAmbiguous = "ambiguous" // one of several readings the source allows
+	ConfInferred  = "inferred"  // deduced from what the source shows around it (format 2)
+)
+
+// Directions of a [SelectCase].
+const (
+	DirSend = "send"
+	DirRecv = "recv"
+)
+
+// SelectCase is one case of a select: a send of V on Ch, or a receive from
+// Ch. Ch is 0 for a nil channel, a case that is never ready.
+type SelectCase struct {
+	Dir string  // DirSend or DirRecv
+	Ch  ChanID  // the channel; 0 for a nil channel
+	V   ValueID // send: the value offered
+}
 
 // Event is one line of a trace. Which fields are set depends on Kind; the
 // trace format (docs/trace-format.md) lists them. Events are plain data and
@@ -144,20 +179,29 @@ type Event struct {
 	Vs    []ValueID // go: values moved into the child
 	Refs  []RefID   // go: borrows lent to the child
 	Cycle []GoID    // violation deadlock: the goroutines of the wait-for cycle, in order
-	Cap   int       // chan: capacity (0 unbuffered, < 0 unbounded)
-	Name  string    // go, chan, mutex: a name for people
-	Label string    // make: a label for the value
-	On    string    // block: send, recv, lock or join
-	Op    string    // use: read or write
-	Rule  string    // violation: the rule's name
-	Msg   string    // violation: one line of plain English
-	Panic string    // end, join: the panic value, formatted
-	At    string    // call site, file:line
-	Mut   bool      // borrow: a mutable borrow
-	Close bool      // recv: the channel was closed and empty, nothing was received
-	Abort bool      // end: the tracer stopped the goroutine (after a deadlock)
-	// Conf says how sure an importer is of a send or receive it inferred:
-	// "exact", "slot" or "ambiguous" (docs/import.md); empty when recorded.
+	// Cases lists a select's cases, in the program's order: on a block on
+	// a select, and on a skip (format 2).
+	Cases []SelectCase
+	// Case is, on the send or recv that completed a select, which of its
+	// cases won, counting from 1; 0 when the operation was no select's.
+	Case  int
+	WG    WaitGroupID // block on wait: the WaitGroup waited for (format 2)
+	Cap   int         // chan: capacity (0 unbuffered, < 0 unbounded)
+	Name  string      // go, chan, mutex: a name for people
+	Label string      // make: a label for the value
+	On    string      // block: send, recv, lock or join
+	Op    string      // use: read or write
+	Rule  string      // violation: the rule's name
+	Msg   string      // violation: one line of plain English
+	Panic string      // end, join: the panic value, formatted
+	At    string      // call site, file:line
+	Mut   bool        // borrow: a mutable borrow
+	Close bool        // recv: the channel was closed and empty, nothing was received
+	Abort bool        // end: the tracer stopped the goroutine (after a deadlock)
+	// Conf says how sure the source is of an event it did not record
+	// itself: ConfExact, ConfSlot, ConfAmbiguous or ConfInferred
+	// (docs/import.md); empty when the program recorded it. Format 1 put
+	// it on sends and receives only; format 2 allows it on every event.
 	Conf string
 	// CapUnknown marks a chan event whose capacity the source could not see
 	// (Cap is then 0).
@@ -186,12 +230,30 @@ func (e *Event) String() string {
 		fmt.Fprintf(&b, " v%d %q", e.V, e.Label)
 	case KindSend, KindRecv:
 		fmt.Fprintf(&b, " v%d ch%d", e.V, e.Ch)
+		if e.Case > 0 {
+			fmt.Fprintf(&b, " case=%d", e.Case)
+		}
 	case KindClose:
 		fmt.Fprintf(&b, " ch%d", e.Ch)
 	case KindBlock:
 		fmt.Fprintf(&b, " on=%s", e.On)
+		appendCases(&b, e.Cases)
+	case KindSkip:
+		b.WriteString(" default")
+		appendCases(&b, e.Cases)
+	case KindTruncated:
+		fmt.Fprintf(&b, " %s", e.Msg)
 	case KindViolation:
 		fmt.Fprintf(&b, " %s: %s", e.Rule, e.Msg)
 	}
 	return b.String()
+}
+
+func appendCases(b *strings.Builder, cases []SelectCase) {
+	for _, c := range cases {
+		fmt.Fprintf(b, " %s:ch%d", c.Dir, c.Ch)
+		if c.V != 0 {
+			fmt.Fprintf(b, ":v%d", c.V)
+		}
+	}
 }

@@ -7,14 +7,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"strconv"
 	"unicode/utf8"
 )
 
-// FormatName and FormatVersion are the header's "format" and "version".
+// FormatName and FormatVersion are the header's "format" and "version":
+// writers write FormatVersion; readers read every version from
+// MinFormatVersion to FormatVersion (docs/trace-format.md says what each
+// added).
 const (
-	FormatName    = "handoff"
-	FormatVersion = 1
+	FormatName       = "handoff"
+	FormatVersion    = 2
+	MinFormatVersion = 1
 )
 
 // MaxLineSize is the longest line [Reader] accepts by default.
@@ -115,6 +120,22 @@ func AppendEventJSON(b []byte, e *Event) []byte {
 		b = append(b, `,"cycle":[`...)
 		b = append(appendIDs(b, e.Cycle), ']')
 	}
+	if len(e.Cases) > 0 {
+		b = append(b, `,"cases":[`...)
+		for i, c := range e.Cases {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"dir":`...)
+			b = appendJSONString(b, c.Dir)
+			b = appendIntField(b, "ch", int64(c.Ch))
+			b = appendIntField(b, "v", int64(c.V))
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = appendIntField(b, "case", int64(e.Case))
+	b = appendIntField(b, "wg", int64(e.WG))
 	if e.Kind == KindChan {
 		b = append(b, `,"cap":`...)
 		b = strconv.AppendInt(b, int64(e.Cap), 10)
@@ -266,8 +287,8 @@ func NewReaderSize(r io.Reader, maxLine int) (*Reader, error) {
 	if rd.header.Format != FormatName {
 		return nil, fmt.Errorf("line 1: field format: want %q, got %q", FormatName, rd.header.Format)
 	}
-	if rd.header.Version != FormatVersion {
-		return nil, fmt.Errorf("line 1: field version: this handoff reads version %d, the trace is version %d", FormatVersion, rd.header.Version)
+	if v := rd.header.Version; v < MinFormatVersion || v > FormatVersion {
+		return nil, fmt.Errorf("line 1: field version: this handoff reads versions %d to %d, the trace is version %d", MinFormatVersion, FormatVersion, v)
 	}
 	return rd, nil
 }
@@ -323,20 +344,27 @@ type rawEvent struct {
 	Vs    []int64 `json:"vs"`
 	Refs  []int64 `json:"refs"`
 	Cycle []int64 `json:"cycle"`
-	Cap   *int    `json:"cap"`
-	Name  string  `json:"name"`
-	Label string  `json:"label"`
-	On    string  `json:"on"`
-	Op    string  `json:"op"`
-	Rule  string  `json:"rule"`
-	Msg   string  `json:"msg"`
-	Panic string  `json:"panic"`
-	At    string  `json:"at"`
-	Mut   bool    `json:"mut"`
-	Close bool    `json:"closed"`
-	Abort bool    `json:"aborted"`
-	Conf  string  `json:"conf"`
-	CapU  bool    `json:"cap_unknown"`
+	Cases []struct {
+		Dir *string `json:"dir"`
+		Ch  int64   `json:"ch"`
+		V   int64   `json:"v"`
+	} `json:"cases"`
+	Case  int    `json:"case"`
+	WG    int64  `json:"wg"`
+	Cap   *int   `json:"cap"`
+	Name  string `json:"name"`
+	Label string `json:"label"`
+	On    string `json:"on"`
+	Op    string `json:"op"`
+	Rule  string `json:"rule"`
+	Msg   string `json:"msg"`
+	Panic string `json:"panic"`
+	At    string `json:"at"`
+	Mut   bool   `json:"mut"`
+	Close bool   `json:"closed"`
+	Abort bool   `json:"aborted"`
+	Conf  string `json:"conf"`
+	CapU  bool   `json:"cap_unknown"`
 }
 
 // Next returns the next event, or io.EOF after the last one.
@@ -349,7 +377,7 @@ func (r *Reader) Next() (Event, error) {
 	if err := json.Unmarshal(line, &raw); err != nil {
 		return Event{}, fmt.Errorf("line %d: %v", r.line, jsonProblem(err))
 	}
-	e, err := raw.event()
+	e, err := raw.event(r.header.Version)
 	if err != nil {
 		return Event{}, fmt.Errorf("line %d: %v", r.line, err)
 	}
@@ -378,7 +406,8 @@ func jsonProblem(err error) string {
 	return err.Error()
 }
 
-func (raw *rawEvent) event() (Event, error) {
+// event checks raw as a line of a trace of the given format version.
+func (raw *rawEvent) event(version int) (Event, error) {
 	switch {
 	case raw.Seq == nil:
 		return Event{}, errors.New("field seq: missing")
@@ -393,6 +422,9 @@ func (raw *rawEvent) event() (Event, error) {
 	if k == KindBad {
 		return Event{}, fmt.Errorf("field kind: unknown kind %q", *raw.Kind)
 	}
+	if k >= KindSkip && version < 2 {
+		return Event{}, fmt.Errorf("field kind: %s events need format version 2, the header says %d", k, version)
+	}
 	if *raw.T < 0 {
 		return Event{}, fmt.Errorf("field t: negative time %d", *raw.T)
 	}
@@ -402,7 +434,7 @@ func (raw *rawEvent) event() (Event, error) {
 		Scope: ScopeID(raw.Scope), Ref: RefID(raw.Ref),
 		Name: raw.Name, Label: raw.Label, On: raw.On, Op: raw.Op, Rule: raw.Rule, Msg: raw.Msg,
 		Panic: raw.Panic, At: raw.At, Mut: raw.Mut, Close: raw.Close, Abort: raw.Abort,
-		Conf: raw.Conf, CapUnknown: raw.CapU,
+		Conf: raw.Conf, CapUnknown: raw.CapU, Case: raw.Case, WG: WaitGroupID(raw.WG),
 	}
 	for _, v := range raw.Vs {
 		e.Vs = append(e.Vs, ValueID(v))
@@ -413,8 +445,32 @@ func (raw *rawEvent) event() (Event, error) {
 	for _, v := range raw.Cycle {
 		e.Cycle = append(e.Cycle, GoID(v))
 	}
+	for i, c := range raw.Cases {
+		if c.Dir == nil || (*c.Dir != DirSend && *c.Dir != DirRecv) {
+			return Event{}, fmt.Errorf("field cases: case %d: dir must be %q or %q", i+1, DirSend, DirRecv)
+		}
+		if c.Ch < 0 || c.V < 0 || (c.V != 0 && *c.Dir == DirRecv) {
+			return Event{}, fmt.Errorf("field cases: case %d: a negative id, or a value on a receive", i+1)
+		}
+		e.Cases = append(e.Cases, SelectCase{Dir: *c.Dir, Ch: ChanID(c.Ch), V: ValueID(c.V)})
+	}
 	if raw.Cap != nil {
 		e.Cap = *raw.Cap
+	}
+	switch e.Conf {
+	case "", ConfExact, ConfSlot, ConfAmbiguous:
+	case ConfInferred:
+		if version < 2 {
+			return Event{}, fmt.Errorf("field conf: %q needs format version 2", e.Conf)
+		}
+	default:
+		return Event{}, fmt.Errorf("field conf: want exact, slot, ambiguous or inferred, got %q", e.Conf)
+	}
+	if version < 2 && (len(e.Cases) > 0 || e.Case != 0 || e.WG != 0) {
+		return Event{}, errors.New("fields cases, case and wg need format version 2")
+	}
+	if e.Case < 0 || (e.Case > 0 && k != KindSend && k != KindRecv) {
+		return Event{}, fmt.Errorf("field case: %d on a %s event (a positive case number, on a send or recv)", e.Case, k)
 	}
 	if e.G <= 0 {
 		return Event{}, fmt.Errorf("field g: goroutine id must be positive, got %d", e.G)
@@ -442,15 +498,26 @@ func (raw *rawEvent) event() (Event, error) {
 	case KindClose:
 		err = need("ch", e.Ch > 0)
 	case KindBlock:
+		if version < 2 && (e.On == OnSelect || e.On == OnRLock || e.On == OnWait || e.On == OnCond) {
+			err = fmt.Errorf("field on: %q needs format version 2", e.On)
+			break
+		}
 		switch e.On {
 		case OnSend, OnRecv:
 			err = need("ch", e.Ch > 0)
-		case OnLock:
-			err = need("mu", e.Mu > 0)
+		case OnLock, OnRLock:
+			// A Go execution trace shows a goroutine waiting for a lock,
+			// not which: an inferred wait may leave the mutex out.
+			err = need("mu", e.Mu > 0 || e.Conf != "")
 		case OnJoin:
 			err = need("child", e.Child > 0)
+		case OnSelect:
+			err = need("cases", len(e.Cases) > 0)
+		case OnWait:
+			err = need("wg", e.WG > 0 || e.Conf != "")
+		case OnCond:
 		default:
-			err = fmt.Errorf("field on: want send, recv, lock or join, got %q", e.On)
+			err = fmt.Errorf("field on: want send, recv, select, lock, rlock, wait, cond or join, got %q", e.On)
 		}
 	case KindBorrow, KindRelease:
 		err = errors.Join(need("v", e.V > 0), need("ref", e.Ref > 0))
@@ -462,11 +529,39 @@ func (raw *rawEvent) event() (Event, error) {
 		err = need("rule", e.Rule != "")
 	case KindDiscard:
 		err = errors.Join(need("ch", e.Ch > 0), need("v", e.V > 0))
+	case KindSkip:
+		err = need("cases", len(e.Cases) > 0)
 	}
 	if err != nil {
 		return Event{}, err
 	}
 	return e, nil
+}
+
+// Events returns the rest of the trace as an iterator. Each step yields an
+// event and a nil error; a malformed line yields the zero Event and its
+// error, and ends the iteration. The end of the input ends it without an
+// error. Events does not hold what it has yielded: a caller keeps what it
+// needs.
+//
+//	for e, err := range rd.Events() {
+//		if err != nil {
+//			return err
+//		}
+//		...
+//	}
+func (r *Reader) Events() iter.Seq2[Event, error] {
+	return func(yield func(Event, error) bool) {
+		for {
+			e, err := r.Next()
+			if err == io.EOF {
+				return
+			}
+			if !yield(e, err) || err != nil {
+				return
+			}
+		}
+	}
 }
 
 // ReadTrace reads a whole trace. On a malformed line it returns the events

@@ -52,7 +52,7 @@ func TestReaderErrorsNameTheLineAndField(t *testing.T) {
 		{"empty", "", "empty trace"},
 		{"not json", "hello\n", "line 1: header is not a handoff trace header"},
 		{"other format", `{"format":"pprof","version":1}`, `line 1: field format: want "handoff", got "pprof"`},
-		{"future version", `{"format":"handoff","version":9}`, "line 1: field version: this handoff reads version 1, the trace is version 9"},
+		{"future version", `{"format":"handoff","version":9}`, "line 1: field version: this handoff reads versions 1 to 2, the trace is version 9"},
 		{"bad json", header + `{"seq":1,`, "line 2: not valid JSON"},
 		{"missing seq", header + `{"t":0,"kind":"end","g":1}`, "line 2: field seq: missing"},
 		{"missing g", header + `{"seq":1,"t":0,"kind":"end"}`, "line 2: field g: missing"},
@@ -61,7 +61,7 @@ func TestReaderErrorsNameTheLineAndField(t *testing.T) {
 		{"seq gap", header + `{"seq":1,"t":0,"kind":"end","g":1}` + "\n" + `{"seq":3,"t":0,"kind":"end","g":2}`, "line 3: field seq: want 2 after 1, got 3"},
 		{"time goes back", header + `{"seq":1,"t":5,"kind":"end","g":1}` + "\n" + `{"seq":2,"t":4,"kind":"end","g":2}`, "line 3: field t: 4 goes back in time"},
 		{"send without ch", header + `{"seq":1,"t":0,"kind":"send","g":1,"v":2}`, "line 2: field ch: missing or zero in a send event"},
-		{"block on what", header + `{"seq":1,"t":0,"kind":"block","g":1,"on":"nap"}`, `line 2: field on: want send, recv, lock or join, got "nap"`},
+		{"block on what", header + `{"seq":1,"t":0,"kind":"block","g":1,"on":"nap"}`, `line 2: field on: want send, recv, select, lock, rlock, wait, cond or join, got "nap"`},
 		{"negative g", header + `{"seq":1,"t":0,"kind":"end","g":-4}`, "line 2: field g: goroutine id must be positive"},
 		{"array line", header + `[1,2]`, "line 2: a JSON array where an object was expected"},
 	}

@@ -145,6 +145,9 @@ type Timeline struct {
 	Values     []*ValueLife // by ID
 	Mutexes    []*MutexLife // by ID
 	Violations []int        // indices of violation events
+	// Truncated is the index of the truncated event, the end of what the
+	// source saw of a program that went on; -1 when the trace is whole.
+	Truncated int
 
 	gIndex map[GoID]*Goroutine
 	cIndex map[ChanID]*Channel
@@ -225,11 +228,12 @@ func (tl *Timeline) StateAt(g GoID, step int) (StateSpan, bool) {
 // (see [Validate] for those): what does not fit is left out, never a panic.
 func BuildTimeline(evs []Event) *Timeline {
 	tl := &Timeline{
-		Events: evs,
-		gIndex: map[GoID]*Goroutine{},
-		cIndex: map[ChanID]*Channel{},
-		vIndex: map[ValueID]*ValueLife{},
-		mIndex: map[MutexID]*MutexLife{},
+		Events:    evs,
+		Truncated: -1,
+		gIndex:    map[GoID]*Goroutine{},
+		cIndex:    map[ChanID]*Channel{},
+		vIndex:    map[ValueID]*ValueLife{},
+		mIndex:    map[MutexID]*MutexLife{},
 	}
 	n := len(evs)
 	var end Time
@@ -297,7 +301,7 @@ func BuildTimeline(evs []Event) *Timeline {
 	for i := range evs {
 		e := &evs[i]
 		g := goroutine(e.G, i)
-		if blocked := g.States[len(g.States)-1].State == StateBlocked; blocked && e.Kind != KindBlock && e.Kind != KindViolation {
+		if blocked := g.States[len(g.States)-1].State == StateBlocked; blocked && e.Kind != KindBlock && e.Kind != KindViolation && e.Kind != KindTruncated {
 			setState(g, StateSpan{State: StateRunning}, i)
 		}
 		switch e.Kind {
@@ -378,6 +382,8 @@ func BuildTimeline(evs []Event) *Timeline {
 			}
 		case KindViolation:
 			tl.Violations = append(tl.Violations, i)
+		case KindTruncated:
+			tl.Truncated = i
 		}
 	}
 	for _, g := range tl.gIndex {

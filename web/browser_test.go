@@ -250,7 +250,7 @@ func TestBrowser(t *testing.T) {
 			}
 		}
 		do(t, ctx, chromedp.Click(chromedp.CSS("#export-jsonl")))
-		if head := eval[string](t, ctx, `handoff.lastExport.head`); !strings.HasPrefix(head, `{"format":"handoff","version":1`) {
+		if head := eval[string](t, ctx, `handoff.lastExport.head`); !strings.HasPrefix(head, `{"format":"handoff","version":2`) {
 			t.Errorf("exported JSON Lines start %q", head)
 		}
 	})

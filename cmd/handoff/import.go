@@ -17,7 +17,13 @@ func init() {
 	registerTraceDecoder(traceDecoder{
 		name:   "go execution trace",
 		detect: exectrace.Detect,
-		decode: exectrace.Decode,
+		header: func(name string) tracer.Header {
+			return tracer.Header{Format: tracer.FormatName, Version: tracer.FormatVersion, Source: name, Clock: "imported", Note: exectrace.Note}
+		},
+		stream: func(r io.Reader, emit func(*tracer.Event) error) error {
+			_, err := exectrace.Convert(r, exectrace.Options{}, emit)
+			return err
+		},
 	})
 	register(command{
 		name:    "import",

@@ -58,12 +58,19 @@ func TestGoTraceAsInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	h, evs, err := readTrace(bufio.NewReader(f), goTrace)
+	h, events, err := readTrace(bufio.NewReader(f), goTrace)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.Clock != "imported" || len(evs) == 0 {
-		t.Errorf("header %+v, %d events: want an imported trace", h, len(evs))
+	n := 0
+	for _, err := range events {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if h.Clock != "imported" || n == 0 {
+		t.Errorf("header %+v, %d events: want an imported trace", h, n)
 	}
 }
 

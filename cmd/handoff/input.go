@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 
 	"github.com/handoff-viz/handoff/scenarios"
@@ -12,11 +14,13 @@ import (
 )
 
 // A traceDecoder reads a kind of trace file other than handoff's own, told
-// apart by its first bytes.
+// apart by its first bytes. stream sends the file's events to emit one at
+// a time, as it reads them.
 type traceDecoder struct {
 	name   string
 	detect func(head []byte) bool
-	decode func(r io.Reader, name string) (tracer.Header, []tracer.Event, error)
+	header func(name string) tracer.Header
+	stream func(r io.Reader, emit func(*tracer.Event) error) error
 }
 
 var traceDecoders []traceDecoder
@@ -25,41 +29,95 @@ func registerTraceDecoder(d traceDecoder) { traceDecoders = append(traceDecoders
 
 // loadInput returns the events of INPUT: the name of a scenario (run now,
 // with call sites) or a trace file (handoff's JSON Lines, or any format a
-// registered decoder detects).
+// registered decoder detects). It holds the whole trace: commands that can
+// work one event at a time use openInput.
 func loadInput(arg string) (tracer.Header, []tracer.Event, error) {
+	h, events, done, err := openInput(arg)
+	if err != nil {
+		return h, nil, err
+	}
+	defer done()
+	var evs []tracer.Event
+	for e, err := range events {
+		if err != nil {
+			return h, evs, err
+		}
+		evs = append(evs, e)
+	}
+	return h, evs, nil
+}
+
+// openInput opens INPUT, as loadInput takes it, and returns its header and
+// an iterator over its events that reads them as it yields them: a file is
+// never held whole. An error ends the iteration and names the file and
+// line. Call done when finished with the events.
+func openInput(arg string) (h tracer.Header, events iter.Seq2[tracer.Event, error], done func(), err error) {
 	if s, ok := scenarios.Lookup(arg); ok {
 		evs, err := scenarios.Record(s, scenarios.Options{})
-		return scenarios.Header(s), evs, err
+		if err != nil {
+			return tracer.Header{}, nil, nil, err
+		}
+		return scenarios.Header(s), func(yield func(tracer.Event, error) bool) {
+			for _, e := range evs {
+				if !yield(e, nil) {
+					return
+				}
+			}
+		}, func() {}, nil
+	}
+	if fi, err := os.Stat(arg); err == nil && fi.IsDir() {
+		return tracer.Header{}, nil, nil, fmt.Errorf("%s: a directory, not a trace file", arg)
 	}
 	f, err := os.Open(arg)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return tracer.Header{}, nil, fmt.Errorf("%s: no such scenario or file (run 'handoff list' for the scenarios)", arg)
+			return tracer.Header{}, nil, nil, fmt.Errorf("%s: no such scenario or file (run 'handoff list' for the scenarios)", arg)
 		}
-		return tracer.Header{}, nil, err
+		return tracer.Header{}, nil, nil, err
 	}
-	defer f.Close()
-	return readTrace(bufio.NewReader(f), arg)
+	h, events, err = readTrace(bufio.NewReader(f), arg)
+	if err != nil {
+		f.Close()
+		return h, nil, nil, err
+	}
+	return h, events, func() { f.Close() }, nil
 }
 
-// readTrace reads a trace of any known format from r; name is for errors.
-func readTrace(r *bufio.Reader, name string) (tracer.Header, []tracer.Event, error) {
+// readTrace reads a trace of any known format from r, one event at a time;
+// name is for errors.
+func readTrace(r *bufio.Reader, name string) (tracer.Header, iter.Seq2[tracer.Event, error], error) {
 	head, _ := r.Peek(64)
 	for _, d := range traceDecoders {
 		if d.detect(head) {
-			h, evs, err := d.decode(r, name)
-			if err != nil {
-				return h, evs, fmt.Errorf("%s: %w", name, err)
-			}
-			return h, evs, nil
+			return d.header(name), func(yield func(tracer.Event, error) bool) {
+				stopped := errors.New("stopped")
+				err := d.stream(r, func(e *tracer.Event) error {
+					if !yield(*e, nil) {
+						return stopped
+					}
+					return nil
+				})
+				if err != nil && err != stopped {
+					yield(tracer.Event{}, fmt.Errorf("%s: %w", name, err))
+				}
+			}, nil
 		}
 	}
 	if t := bytes.TrimLeft(head, " \t\r\n"); len(t) > 0 && t[0] != '{' {
 		return tracer.Header{}, nil, fmt.Errorf("%s: not a handoff trace (JSON Lines) or any trace format handoff knows", name)
 	}
-	h, evs, err := tracer.ReadTrace(r)
+	rd, err := tracer.NewReader(r)
 	if err != nil {
-		return h, evs, fmt.Errorf("%s: %w", name, err)
+		return tracer.Header{}, nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return h, evs, nil
+	return rd.Header(), func(yield func(tracer.Event, error) bool) {
+		for e, err := range rd.Events() {
+			if err != nil {
+				err = fmt.Errorf("%s: %w", name, err)
+			}
+			if !yield(e, err) {
+				return
+			}
+		}
+	}, nil
 }

@@ -120,22 +120,43 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, exitUsage, "check needs one scenario name or trace file")
 	}
 	start := time.Now()
-	_, evs, err := loadInput(pos[0])
+	// One pass over the events, holding none: the validator and the
+	// checker keep what their rules need.
+	_, events, done, err := openInput(pos[0])
 	if err != nil {
 		return fail(stderr, exitUsage, "%v", err)
 	}
-	if err := tracer.Validate(evs); err != nil {
+	defer done()
+	var (
+		valid   tracer.Validator
+		checker tracer.Checker
+		n       int
+		last    tracer.Event
+	)
+	for e, err := range events {
+		if err != nil {
+			return fail(stderr, exitUsage, "%v", err)
+		}
+		valid.Add(&e)
+		checker.Add(&e)
+		n++
+		last = e
+	}
+	if err := valid.Err(); err != nil {
 		return fail(stderr, exitUsage, "%s: the trace does not make sense as a run:\n%v", pos[0], err)
 	}
-	findings := tracer.Check(evs)
+	findings := checker.Findings()
 	for _, f := range findings {
 		fmt.Fprintln(stdout, f)
 	}
+	if last.Kind == tracer.KindTruncated {
+		fmt.Fprintf(stdout, "%s: the trace was cut short at event #%d (%s): goroutines still running then are not counted as leaks\n", pos[0], last.Seq, last.Msg)
+	}
 	if len(findings) > 0 {
-		fmt.Fprintf(stdout, "%s: %s in %d events\n", pos[0], plural(len(findings), "violation"), len(evs))
+		fmt.Fprintf(stdout, "%s: %s in %d events\n", pos[0], plural(len(findings), "violation"), n)
 		return exitViolations
 	}
-	fmt.Fprintf(stdout, "%s: no rule of ownership broken in %d events (%v)\n", pos[0], len(evs), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "%s: no rule of ownership broken in %d events (%v)\n", pos[0], n, time.Since(start).Round(time.Millisecond))
 	return exitOK
 }
 

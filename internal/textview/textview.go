@@ -179,7 +179,19 @@ func (p *printer) describe(e *tracer.Event, i int) (string, string) {
 			return "BLOCKS waiting for lock " + p.mname(e.Mu), ""
 		case tracer.OnJoin:
 			return "BLOCKS waiting to join " + p.gname(e.Child), ""
+		case tracer.OnSelect:
+			return "BLOCKS in a select: " + p.cases(e.Cases), ""
+		case tracer.OnRLock:
+			return "BLOCKS waiting to read-lock " + p.mname(e.Mu), ""
+		case tracer.OnWait:
+			return fmt.Sprintf("BLOCKS in WaitGroup wg%d.Wait", e.WG), ""
+		case tracer.OnCond:
+			return "BLOCKS in Cond.Wait", ""
 		}
+	case tracer.KindSkip:
+		return "takes the select's default, nothing ready: " + p.cases(e.Cases), ""
+	case tracer.KindTruncated:
+		return "THE TRACE ENDS HERE, the program went on", e.Msg
 	case tracer.KindUse:
 		return fmt.Sprintf("%ss %s", e.Op, p.vname(e.V)), ""
 	case tracer.KindBorrow:
@@ -206,4 +218,22 @@ func (p *printer) describe(e *tracer.Event, i int) (string, string) {
 		return "VIOLATION " + e.Rule, e.Msg
 	}
 	return e.Kind.String(), ""
+}
+
+// cases names a select's cases for people: "send "x" on "jobs" | recv from "quit"".
+func (p *printer) cases(cs []tracer.SelectCase) string {
+	var parts []string
+	for _, c := range cs {
+		switch {
+		case c.Ch == 0:
+			parts = append(parts, c.Dir+" on a nil channel")
+		case c.Dir == tracer.DirSend && c.V != 0:
+			parts = append(parts, fmt.Sprintf("send %s on %s", p.vname(c.V), p.cname(c.Ch)))
+		case c.Dir == tracer.DirSend:
+			parts = append(parts, "send on "+p.cname(c.Ch))
+		default:
+			parts = append(parts, "recv from "+p.cname(c.Ch))
+		}
+	}
+	return strings.Join(parts, " | ")
 }

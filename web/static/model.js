@@ -37,7 +37,7 @@ function setG(s, id, patch) {
 export function apply(s, e, i) {
   if (!s.g.has(e.g)) setG(s, e.g, {});
   const me = s.g.get(e.g);
-  if (me.st === 'blocked' && e.kind !== 'block' && e.kind !== 'violation' && e.kind !== 'discard') {
+  if (me.st === 'blocked' && e.kind !== 'block' && e.kind !== 'violation' && e.kind !== 'discard' && e.kind !== 'truncated') {
     setG(s, e.g, { st: 'run', on: '', ch: 0, mu: 0, child: 0 });
   }
   switch (e.kind) {
@@ -82,7 +82,7 @@ export function apply(s, e, i) {
       s.owner.delete(e.v);
       break;
     case 'block':
-      setG(s, e.g, { st: 'blocked', on: e.on, ch: e.ch || 0, mu: e.mu || 0, child: e.child || 0 });
+      setG(s, e.g, { st: 'blocked', on: e.on, ch: e.ch || 0, mu: e.mu || 0, child: e.child || 0, cases: e.cases || null });
       break;
     case 'drop':
       s.owner.delete(e.v);
@@ -225,6 +225,12 @@ export class Model {
     return { idx, gs };
   }
 
+  cases(cs) {
+    return (cs || []).map(c => !c.ch ? `${c.dir} on a nil channel` :
+      c.dir === 'send' ? `send${c.v ? ' ' + this.label(c.v) : ''} on ${this.chanName(c.ch)}` :
+      `recv from ${this.chanName(c.ch)}`).join(' | ');
+  }
+
   describe(e) {
     const g = this.goName(e.g);
     switch (e.kind) {
@@ -237,10 +243,17 @@ export class Model {
       case 'recv': return e.closed ? `${g} saw ${this.chanName(e.ch)} closed` : `${g} received ${this.label(e.v)} from ${this.chanName(e.ch)}`;
       case 'close': return `${g} closed ${this.chanName(e.ch)}`;
       case 'block': {
-        const on = e.on === 'lock' ? `lock ${(this.mutexes.get(e.mu) || { name: 'mu' + e.mu }).name}` :
-          e.on === 'join' ? `join ${this.goName(e.child)}` : `${e.on} on ${this.chanName(e.ch)}`;
+        const mu = () => (this.mutexes.get(e.mu) || { name: 'mu' + e.mu }).name;
+        const on = e.on === 'lock' ? (e.mu ? `lock ${mu()}` : 'a lock') :
+          e.on === 'rlock' ? (e.mu ? `read lock ${mu()}` : 'a read lock') :
+          e.on === 'join' ? `join ${this.goName(e.child)}` :
+          e.on === 'select' ? `select on ${this.cases(e.cases)}` :
+          e.on === 'wait' ? `WaitGroup.Wait${e.wg ? ' wg' + e.wg : ''}` :
+          e.on === 'cond' ? 'Cond.Wait' : `${e.on} on ${this.chanName(e.ch)}`;
         return `${g} blocked: ${on}`;
       }
+      case 'skip': return `${g} took the select's default (none ready: ${this.cases(e.cases)})`;
+      case 'truncated': return `the trace ends here; the program went on${e.msg ? ' (' + e.msg + ')' : ''}`;
       case 'use': return `${g} ${e.op === 'write' ? 'changed' : 'read'} ${this.label(e.v)}`;
       case 'borrow': return `${g} borrowed ${this.label(e.v)}${e.mut ? ' mutably' : ''}`;
       case 'release': return `${g} released its borrow of ${this.label(e.v)}`;
@@ -259,7 +272,7 @@ export class Model {
 
 // toJSONL writes a trace file in the handoff format.
 export function toJSONL(source, evs) {
-  const lines = [JSON.stringify({ format: 'handoff', version: 1, source })];
+  const lines = [JSON.stringify({ format: 'handoff', version: 2, source })];
   for (const e of evs) lines.push(JSON.stringify(e));
   return lines.join('\n') + '\n';
 }
