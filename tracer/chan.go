@@ -5,7 +5,6 @@ import (
 	"iter"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // envelope is what a traced channel carries: the element and the id of the
@@ -34,8 +33,36 @@ type Chan[T any] struct {
 	closed  atomic.Bool
 	// live orders a buffered channel's operations with the hand-over of
 	// their records in live mode (WithLive), so that the stream shows
-	// values leaving in the order they entered.
-	live sync.Mutex
+	// values leaving in the order they entered. Under it, the goroutines
+	// waiting in live mode for room (senders) or for a value (receivers)
+	// queue their wake-up channels: each successful operation wakes one
+	// of the other side, a close wakes all.
+	live      sync.Mutex
+	senders   []chan struct{}
+	receivers []chan struct{}
+}
+
+// wakeOneLocked wakes the first goroutine of a live-mode wait queue; c.live
+// is held.
+func wakeOneLocked(q *[]chan struct{}) {
+	if len(*q) == 0 {
+		return
+	}
+	w := (*q)[0]
+	(*q)[0] = nil
+	*q = (*q)[1:]
+	select {
+	case w <- struct{}{}:
+	default: // woken already
+	}
+}
+
+// wakeAllLocked wakes every goroutine of a live-mode wait queue; c.live is
+// held.
+func wakeAllLocked(q *[]chan struct{}) {
+	for len(*q) > 0 {
+		wakeOneLocked(q)
+	}
 }
 
 // NewChan makes a channel named name, owned by no one, with the given
@@ -148,13 +175,12 @@ func (c *Chan[T]) sendOnClosed(g *G, pc uintptr, vid int64) {
 		"g%d sends on channel %q after it was closed: Go would panic; the value was not sent", g.id, c.name))
 }
 
-// livePoll is how often a blocked operation on a buffered channel looks
-// again in live mode.
-const livePoll = 200 * time.Microsecond
-
 // sendLive sends on a buffered channel in live mode: each attempt and the
-// hand-over of its record happen under c.live; a full channel is polled.
-// It returns true when the channel was closed.
+// hand-over of its record happen under c.live. A sender that finds the
+// channel full queues itself and sleeps until a receive makes room (or a
+// close, or the end of the run, wakes it): no polling, so thousands of
+// blocked goroutines cost what blocked goroutines cost. It returns true
+// when the channel was closed.
 func (c *Chan[T]) sendLive(g *G, pc uintptr, env envelope[T], r rec) bool {
 	blocked := false
 	defer func() {
@@ -168,26 +194,44 @@ func (c *Chan[T]) sendLive(g *G, pc uintptr, env envelope[T], r rec) bool {
 		sent, closed := c.trySend(env)
 		if sent {
 			g.add(r)
+			wakeOneLocked(&c.receivers)
+		} else if !closed {
+			c.senders = append(c.senders, g.liveWakeup())
 		}
 		c.live.Unlock()
 		if sent || closed {
 			return closed
 		}
-		g.pollWait(pc, r.tick, onSend, c.id, &blocked)
+		g.liveWait(pc, r.tick, onSend, c.id, &blocked)
 	}
 }
 
-// pollWait is a live-mode wait between two attempts: the first one records
-// the block; a stopped run ends here.
-func (g *G) pollWait(pc uintptr, tick int64, on uint8, obj int64, blocked *bool) {
+// liveWakeup returns g's wake-up channel, emptied, for one more wait.
+func (g *G) liveWakeup() chan struct{} {
+	if g.wakeup == nil {
+		g.wakeup = make(chan struct{}, 1)
+	}
+	select {
+	case <-g.wakeup: // a wake-up that came after the wait it was for
+	default:
+	}
+	return g.wakeup
+}
+
+// liveWait is a live-mode wait between two attempts: the first one records
+// the block; it sleeps until woken; a stopped run ends here.
+func (g *G) liveWait(pc uintptr, tick int64, on uint8, obj int64, blocked *bool) {
 	if !*blocked {
 		g.block(pc, tick, on, obj)
 		*blocked = true
 	}
+	select {
+	case <-g.wakeup:
+	case <-g.t.abort:
+	}
 	if g.t.aborted() {
 		g.abortNow()
 	}
-	time.Sleep(livePoll)
 }
 
 // recvLive receives from a buffered channel in live mode (see sendLive).
@@ -212,6 +256,11 @@ func (c *Chan[T]) recvLive(g *G, pc uintptr) (envelope[T], bool) {
 		if got && !sentinel {
 			c.recvRecord(g, pc, tick, env, ok)
 		}
+		if got && ok {
+			wakeOneLocked(&c.senders) // room for one more
+		} else if !got {
+			c.receivers = append(c.receivers, g.liveWakeup())
+		}
 		c.live.Unlock()
 		if sentinel {
 			g.abortNow()
@@ -219,7 +268,7 @@ func (c *Chan[T]) recvLive(g *G, pc uintptr) (envelope[T], bool) {
 		if got {
 			return env, ok
 		}
-		g.pollWait(pc, tick, onRecv, c.id, &blocked)
+		g.liveWait(pc, tick, onRecv, c.id, &blocked)
 	}
 }
 
@@ -335,6 +384,8 @@ func (c *Chan[T]) Close(g *G) {
 	c.live.Lock()
 	g.add(rec{tick: cputicks(), kind: KindClose, a: c.id, pc: pc})
 	close(c.c)
+	wakeAllLocked(&c.senders)
+	wakeAllLocked(&c.receivers)
 	c.live.Unlock()
 }
 

@@ -559,6 +559,9 @@ type G struct {
 	msgs      int64
 	t         *Tracer
 	live      bool // hand every record over at once (WithLive)
+	// wakeup wakes g from a live-mode wait on a buffered channel (see
+	// Chan.sendLive); made at g's first such wait.
+	wakeup chan struct{}
 
 	_ [64]byte
 
