@@ -54,6 +54,9 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, exitUsage, "import: --to %v is before --from %v", *to, *from)
 	}
 	name := pos[0]
+	if st, err := os.Stat(name); err == nil && st.IsDir() {
+		return fail(stderr, exitUsage, "import: %s: a directory, not a Go execution trace", name)
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		return fail(stderr, exitUsage, "import: %v", err)

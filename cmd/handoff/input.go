@@ -30,19 +30,28 @@ func registerTraceDecoder(d traceDecoder) { traceDecoders = append(traceDecoders
 // loadInput returns the events of INPUT: the name of a scenario (run now,
 // with call sites) or a trace file (handoff's JSON Lines, or any format a
 // registered decoder detects). It holds the whole trace: commands that can
-// work one event at a time use openInput.
+// work one event at a time use openInput. A trace that does not make sense
+// as a run (tracer.Validator) is an error, as in check: nothing draws or
+// serves an impossible run.
 func loadInput(arg string) (tracer.Header, []tracer.Event, error) {
 	h, events, done, err := openInput(arg)
 	if err != nil {
 		return h, nil, err
 	}
 	defer done()
-	var evs []tracer.Event
+	var (
+		evs   []tracer.Event
+		valid tracer.Validator
+	)
 	for e, err := range events {
 		if err != nil {
 			return h, evs, err
 		}
+		valid.Add(&e)
 		evs = append(evs, e)
+	}
+	if err := valid.Err(); err != nil {
+		return h, evs, fmt.Errorf("%s: the trace does not make sense as a run:\n%w", arg, err)
 	}
 	return h, evs, nil
 }

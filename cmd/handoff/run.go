@@ -54,8 +54,8 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	if *format != "text" && *format != "jsonl" {
 		return fail(stderr, exitUsage, "--format: want text or jsonl, got %q", *format)
 	}
-	if *pace < 0 {
-		return fail(stderr, exitUsage, "--pace: must not be negative")
+	if *pace < 0 || *pace > maxPace {
+		return fail(stderr, exitUsage, "--pace: must be between 0 and %v, not %v", maxPace, *pace)
 	}
 	w, closeOut, err := openOutput(*out, stdout)
 	if err != nil {
@@ -108,6 +108,10 @@ func openOutput(path string, stdout io.Writer) (io.Writer, func() error, error) 
 	}
 	return f, f.Close, nil
 }
+
+// maxPace is the longest pause between steps that run and serve take: a
+// step a minute would look like a hang (the page takes 10 s at most too).
+const maxPace = 10 * time.Second
 
 func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("check", "INPUT (a scenario name or a trace file)", stderr)

@@ -47,8 +47,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return status
 	}
-	if *pace < 0 || *pace > 10*time.Second {
-		return fail(stderr, exitUsage, "serve: --pace must be between 0 and 10s, not %v", *pace)
+	if *pace < 0 || *pace > maxPace {
+		return fail(stderr, exitUsage, "serve: --pace must be between 0 and %v, not %v", maxPace, *pace)
 	}
 	if *maxUpload <= 0 {
 		return fail(stderr, exitUsage, "serve: --max-upload must be positive, not %d", *maxUpload)
