@@ -18,7 +18,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 var allNames = []string{
 	"spawn-move", "spawn-borrow", "scoped-split", "channel-handoff", "cloned-senders", "bounded-producers",
 	"backpressure", "unbounded-queue", "worker-pool-mutex", "worker-pool-channel", "join-panic",
-	"use-after-send", "deadlock", "pipeline",
+	"use-after-send", "deadlock", "pipeline", "select-timeout",
 }
 
 func TestNamesAreThePromisedOnes(t *testing.T) {

@@ -18,7 +18,7 @@ const AnnotationCategory = "handoff"
 
 // annotate writes r, and its extra part, as a runtime/trace log record:
 //
-//	kind g a b c flags [name label rule msg panic g2 vs refs cycle]
+//	kind g a b c flags [name label rule msg panic g2 vs refs cycle caseNo cases]
 //
 // numbers in decimal, the extra part only when the record has one, strings
 // quoted. Only called when runtime/trace is on; the formatting stays behind
@@ -41,6 +41,20 @@ func (g *G) annotate(r *rec) {
 		b = append(appendIDs(append(b, " ["...), x.vs), ']')
 		b = append(appendIDs(append(b, " ["...), x.refs), ']')
 		b = append(appendIDs(append(b, " ["...), x.cycle), ']')
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, int64(x.caseNo), 10)
+		flat := make([]int64, 0, 3*len(x.cases))
+		for _, c := range x.cases {
+			send := int64(0)
+			switch {
+			case c.send:
+				send = 1
+			case c.done:
+				send = 2
+			}
+			flat = append(flat, send, c.ch, c.v)
+		}
+		b = append(appendIDs(append(b, " ["...), flat), ']')
 	}
 	trace.Log(context.Background(), AnnotationCategory, string(b))
 }
@@ -128,8 +142,8 @@ func decodeAnnotation(text string) (rec, *recExtra, GoID, error) {
 	if err != nil {
 		return rec{}, nil, 0, err
 	}
-	if len(fields) != 6 && len(fields) != 15 {
-		return rec{}, nil, 0, fmt.Errorf("want 6 or 15 fields, got %d", len(fields))
+	if len(fields) != 6 && len(fields) != 15 && len(fields) != 17 {
+		return rec{}, nil, 0, fmt.Errorf("want 6, 15 or 17 fields, got %d", len(fields))
 	}
 	var n [6]int64
 	for i := range n {
@@ -141,8 +155,11 @@ func decodeAnnotation(text string) (rec, *recExtra, GoID, error) {
 		return rec{}, nil, 0, errors.New("kind, goroutine or flags out of range")
 	}
 	r := rec{kind: Kind(n[0]), a: n[2], b: n[3], c: n[4], flags: uint8(n[5])}
+	if r.kind == KindBlock && (r.flags == 0 || int(r.flags) >= len(onNames)) {
+		return rec{}, nil, 0, fmt.Errorf("a block record for an unknown reason %d", r.flags)
+	}
 	if len(fields) == 6 {
-		if needsExtra(r.kind) {
+		if needsExtra(r.kind) || r.kind == KindBlock && r.flags == onSelect {
 			return rec{}, nil, 0, fmt.Errorf("a %s record needs its extra fields", r.kind)
 		}
 		return r, nil, GoID(n[1]), nil
@@ -168,13 +185,27 @@ func decodeAnnotation(text string) (rec, *recExtra, GoID, error) {
 	for _, c := range lists[2] {
 		x.cycle = append(x.cycle, GoID(c))
 	}
+	if len(fields) == 17 { // since select: the case number and the cases
+		caseNo, err := strconv.Atoi(fields[15])
+		if err != nil || caseNo < 0 {
+			return rec{}, nil, 0, errors.New("field 16: not a case number")
+		}
+		x.caseNo = caseNo
+		flat, err := parseInts(fields[16])
+		if err != nil || len(flat)%3 != 0 {
+			return rec{}, nil, 0, errors.New("field 17: want [send,ch,v,...]")
+		}
+		for i := 0; i < len(flat); i += 3 {
+			x.cases = append(x.cases, rawCase{send: flat[i] == 1, done: flat[i] == 2, ch: flat[i+1], v: flat[i+2]})
+		}
+	}
 	return r, x, GoID(n[1]), nil
 }
 
 // needsExtra says which kinds the merger reads an extra part of.
 func needsExtra(k Kind) bool {
 	switch k {
-	case KindGo, KindChan, KindMake, KindMutex, KindViolation:
+	case KindGo, KindChan, KindMake, KindMutex, KindViolation, KindSkip:
 		return true
 	}
 	return false

@@ -3,6 +3,7 @@ package tracer
 import (
 	"fmt"
 	"iter"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -38,31 +39,48 @@ type Chan[T any] struct {
 	// queue their wake-up channels: each successful operation wakes one
 	// of the other side, a close wakes all.
 	live      sync.Mutex
-	senders   []chan struct{}
-	receivers []chan struct{}
+	senders   []liveWaiter
+	receivers []liveWaiter
 }
 
-// wakeOneLocked wakes the first goroutine of a live-mode wait queue; c.live
-// is held.
-func wakeOneLocked(q *[]chan struct{}) {
-	if len(*q) == 0 {
-		return
-	}
-	w := (*q)[0]
-	(*q)[0] = nil
-	*q = (*q)[1:]
-	select {
-	case w <- struct{}{}:
-	default: // woken already
+// A liveWaiter is a goroutine waiting in live mode in a channel's queue.
+// A select waits in the queues of all its channels (multi): waking it
+// does not use up a wake-up, since it may pick another case.
+type liveWaiter struct {
+	wake  chan struct{}
+	multi bool
+}
+
+// wakeOneLocked wakes the first goroutine of a live-mode wait queue that
+// waits for this channel alone, and every select before it; c.live is
+// held.
+func wakeOneLocked(q *[]liveWaiter) {
+	for len(*q) > 0 {
+		w := (*q)[0]
+		(*q)[0] = liveWaiter{}
+		*q = (*q)[1:]
+		select {
+		case w.wake <- struct{}{}:
+		default: // woken already
+		}
+		if !w.multi {
+			return
+		}
 	}
 }
 
 // wakeAllLocked wakes every goroutine of a live-mode wait queue; c.live is
 // held.
-func wakeAllLocked(q *[]chan struct{}) {
+func wakeAllLocked(q *[]liveWaiter) {
 	for len(*q) > 0 {
 		wakeOneLocked(q)
 	}
+}
+
+// forgetLocked takes a select's wake-up channel out of a queue it may still
+// be in; c.live is held.
+func forgetLocked(q *[]liveWaiter, wake chan struct{}) {
+	*q = slices.DeleteFunc(*q, func(w liveWaiter) bool { return w.wake == wake })
 }
 
 // NewChan makes a channel named name, owned by no one, with the given
@@ -196,7 +214,7 @@ func (c *Chan[T]) sendLive(g *G, pc uintptr, env envelope[T], r rec) bool {
 			g.add(r)
 			wakeOneLocked(&c.receivers)
 		} else if !closed {
-			c.senders = append(c.senders, g.liveWakeup())
+			c.senders = append(c.senders, liveWaiter{wake: g.liveWakeup()})
 		}
 		c.live.Unlock()
 		if sent || closed {
@@ -259,7 +277,7 @@ func (c *Chan[T]) recvLive(g *G, pc uintptr) (envelope[T], bool) {
 		if got && ok {
 			wakeOneLocked(&c.senders) // room for one more
 		} else if !got {
-			c.receivers = append(c.receivers, g.liveWakeup())
+			c.receivers = append(c.receivers, liveWaiter{wake: g.liveWakeup()})
 		}
 		c.live.Unlock()
 		if sentinel {
@@ -353,6 +371,21 @@ func (c *Chan[T]) recvRecord(g *G, pc uintptr, tick int64, env envelope[T], ok b
 	}
 	*g.slot() = rec{tick: tick, kind: KindRecv, a: c.id, b: vid, c: env.msg, pc: pc}
 	g.filled()
+}
+
+// recvCaseRecord records a receive that case number caseNo of a select
+// made, and moves the value's ownership to g.
+func (c *Chan[T]) recvCaseRecord(g *G, pc uintptr, tick int64, env envelope[T], ok bool, caseNo int) {
+	x := &recExtra{caseNo: caseNo}
+	if !ok {
+		g.addX(rec{tick: tick, kind: KindRecv, flags: flagClosed, a: c.id, pc: pc}, x)
+		return
+	}
+	vid, vs := c.value(env.x, env.msg)
+	if vs != nil {
+		vs.owner.Store(int64(g.id))
+	}
+	g.addX(rec{tick: tick, kind: KindRecv, a: c.id, b: vid, c: env.msg, pc: pc}, x)
 }
 
 // All returns an iterator over what g receives until the channel is closed

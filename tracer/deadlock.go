@@ -34,6 +34,8 @@ func (t *Tracer) waitForCycle(gs []*G) ([]GoID, string) {
 			return 0, fmt.Sprintf("g%d %q waits to send on channel %q, and no goroutine will receive", g.id, g.name, name)
 		case onRecv:
 			return 0, fmt.Sprintf("g%d %q waits to receive on channel %q, and no goroutine will send", g.id, g.name, name)
+		case onSelect:
+			return 0, fmt.Sprintf("g%d %q waits in a select, and none of its cases will be ready", g.id, g.name)
 		}
 		return 0, fmt.Sprintf("g%d %q is blocked", g.id, g.name)
 	}

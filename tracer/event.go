@@ -20,7 +20,7 @@ const (
 	KindChan           // G made channel Ch (Name, Cap; Cap < 0 is unbounded)
 	KindMake           // G made value V (Label)
 	KindSend           // G sent V on Ch: the channel owns V
-	KindRecv           // G received V from Ch and owns it; Closed with V == 0 when Ch was closed and empty
+	KindRecv           // G received V from Ch and owns it; Closed with V == 0 when Ch was closed and empty (or, with Case and no Ch, a select's done case ran)
 	KindClose          // G closed Ch
 	KindBlock          // G blocked: On says on what (send, recv, lock, join), with Ch, Mu or Child
 	KindUse            // G read or changed V (Op: read or write)
@@ -152,12 +152,15 @@ const (
 const (
 	DirSend = "send"
 	DirRecv = "recv"
+	// DirDone is a receive from a context's Done channel, which the trace
+	// does not follow (it has no Ch): the wait's deadline or cancellation.
+	DirDone = "done"
 )
 
 // SelectCase is one case of a select: a send of V on Ch, or a receive from
 // Ch. Ch is 0 for a nil channel, a case that is never ready.
 type SelectCase struct {
-	Dir string  // DirSend or DirRecv
+	Dir string  // DirSend, DirRecv or DirDone
 	Ch  ChanID  // the channel; 0 for a nil channel
 	V   ValueID // send: the value offered
 }
@@ -183,7 +186,8 @@ type Event struct {
 	// a select, and on a skip (format 2).
 	Cases []SelectCase
 	// Case is, on the send or recv that completed a select, which of its
-	// cases won, counting from 1; 0 when the operation was no select's.
+	// cases won, counting from 1; 0 when the operation was no select's. A
+	// done case that won is a recv with Closed set and no Ch.
 	Case  int
 	WG    WaitGroupID // block on wait: the WaitGroup waited for (format 2)
 	Cap   int         // chan: capacity (0 unbuffered, < 0 unbounded)

@@ -446,11 +446,11 @@ func (raw *rawEvent) event(version int) (Event, error) {
 		e.Cycle = append(e.Cycle, GoID(v))
 	}
 	for i, c := range raw.Cases {
-		if c.Dir == nil || (*c.Dir != DirSend && *c.Dir != DirRecv) {
-			return Event{}, fmt.Errorf("field cases: case %d: dir must be %q or %q", i+1, DirSend, DirRecv)
+		if c.Dir == nil || (*c.Dir != DirSend && *c.Dir != DirRecv && *c.Dir != DirDone) {
+			return Event{}, fmt.Errorf("field cases: case %d: dir must be %q, %q or %q", i+1, DirSend, DirRecv, DirDone)
 		}
-		if c.Ch < 0 || c.V < 0 || (c.V != 0 && *c.Dir == DirRecv) {
-			return Event{}, fmt.Errorf("field cases: case %d: a negative id, or a value on a receive", i+1)
+		if c.Ch < 0 || c.V < 0 || (c.V != 0 && *c.Dir != DirSend) || (c.Ch != 0 && *c.Dir == DirDone) {
+			return Event{}, fmt.Errorf("field cases: case %d: a negative id, a value on a receive, or a channel on a done case", i+1)
 		}
 		e.Cases = append(e.Cases, SelectCase{Dir: *c.Dir, Ch: ChanID(c.Ch), V: ValueID(c.V)})
 	}
@@ -494,7 +494,8 @@ func (raw *rawEvent) event(version int) (Event, error) {
 	case KindSend:
 		err = errors.Join(need("ch", e.Ch > 0), need("v", e.V > 0))
 	case KindRecv:
-		err = errors.Join(need("ch", e.Ch > 0), need("v", e.V > 0 || e.Close))
+		// A select's done case that ran is a receive with no channel.
+		err = errors.Join(need("ch", e.Ch > 0 || e.Close && e.Case > 0), need("v", e.V > 0 || e.Close))
 	case KindClose:
 		err = need("ch", e.Ch > 0)
 	case KindBlock:

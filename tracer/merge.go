@@ -252,6 +252,9 @@ func (m *merger) enabled(s *stream) (bool, waitKey) {
 	r := s.head()
 	switch r.kind {
 	case KindSend, KindRecv, KindClose, KindDiscard:
+		if r.a == 0 && r.kind == KindRecv {
+			return true, waitKey{} // a select's done case: no channel
+		}
 		c := m.chans[r.a]
 		if c == nil {
 			return false, waitKey{waitChan, r.a}
@@ -423,14 +426,14 @@ func (m *merger) emit(s *stream) {
 	case KindMake:
 		e.V, e.Label = m.value(r.a), x.label
 	case KindSend:
-		e.Ch, e.V = ChanID(r.a), m.value(r.b)
+		e.Ch, e.V, e.Case = ChanID(r.a), m.value(r.b), x.caseNo
 		if c := m.chans[r.a]; c != nil {
 			c.queue = append(c.queue, r.c)
 		}
 		m.msg(r.c).sent = true
 		wakes[0] = waitKey{waitChan, r.a}
 	case KindRecv:
-		e.Ch = ChanID(r.a)
+		e.Ch, e.Case = ChanID(r.a), x.caseNo
 		if r.flags&flagClosed != 0 {
 			e.Close = true
 			break
@@ -457,7 +460,11 @@ func (m *merger) emit(s *stream) {
 			e.Mu = MutexID(r.a)
 		case onJoin:
 			e.Child = GoID(r.a)
+		case onSelect:
+			e.Cases = m.cases(x.cases)
 		}
+	case KindSkip:
+		e.Cases = m.cases(x.cases)
 	case KindUse:
 		e.V, e.Ref, e.Op = m.value(r.a), RefID(r.b), "read"
 		if r.flags&flagMut != 0 {
@@ -512,6 +519,21 @@ func (m *merger) emit(s *stream) {
 			}
 		}
 	}
+}
+
+// cases turns a select's recorded cases into the trace's.
+func (m *merger) cases(raw []rawCase) []SelectCase {
+	out := make([]SelectCase, len(raw))
+	for i, c := range raw {
+		out[i] = SelectCase{Dir: DirRecv, Ch: ChanID(c.ch)}
+		switch {
+		case c.done:
+			out[i].Dir = DirDone
+		case c.send:
+			out[i].Dir, out[i].V = DirSend, m.value(c.v)
+		}
+	}
+	return out
 }
 
 // take removes message msg from the replay's channel ch: a receive or a

@@ -80,6 +80,7 @@ type StateSpan struct {
 	Ch          ChanID
 	Mu          MutexID
 	Child       GoID
+	Cases       []SelectCase // On select: what it waits for
 	From, To    int
 	Start, Stop Time
 }
@@ -320,7 +321,7 @@ func BuildTimeline(evs []Event) *Timeline {
 				c.Joined, c.JoinedBy = i, e.G
 			}
 		case KindBlock:
-			setState(g, StateSpan{State: StateBlocked, On: e.On, Ch: e.Ch, Mu: e.Mu, Child: e.Child}, i)
+			setState(g, StateSpan{State: StateBlocked, On: e.On, Ch: e.Ch, Mu: e.Mu, Child: e.Child, Cases: e.Cases}, i)
 		case KindChan:
 			c := channel(e.Ch)
 			c.Name, c.Cap, c.Made = e.Name, e.Cap, i

@@ -22,11 +22,12 @@ import (
 //	join       a child; x panic
 //	chan       a channel, b capacity; x name
 //	make       a value; x label
-//	send       a channel, b value, c message (the send's id, carried to the receiver)
-//	recv       a channel, b value, c message; flags closed
+//	send       a channel, b value, c message (the send's id, carried to the receiver); x caseNo in a select
+//	recv       a channel, b value, c message; flags closed; x caseNo in a select
 //	discard    a channel, b value, c message; x g (a tracer record)
 //	close      a channel
-//	block      flags reason (onSend...), a channel, mutex or child
+//	block      flags reason (onSend...), a channel, mutex or child; x cases (onSelect)
+//	skip       x cases (a select took its default)
 //	use        a value, b borrow; flags write
 //	borrow     a value, b borrow; flags mutable (release: the same)
 //	drop       a value
@@ -61,16 +62,28 @@ const (
 	onRecv
 	onLock
 	onJoin
+	onSelect // a select's wait: the cases are in the record's extra
 )
 
-var onNames = [...]string{onSend: OnSend, onRecv: OnRecv, onLock: OnLock, onJoin: OnJoin}
+var onNames = [...]string{onSend: OnSend, onRecv: OnRecv, onLock: OnLock, onJoin: OnJoin, onSelect: OnSelect}
 
 // recExtra holds the variable-length parts of rare events.
 type recExtra struct {
 	name, label, rule, msg, panic string
 	vs, refs                      []int64
 	cycle                         []GoID
-	g                             GoID // tracer-level records: the goroutine the event is about
+	g                             GoID      // tracer-level records: the goroutine the event is about
+	cases                         []rawCase // block on select, skip: the select's cases
+	caseNo                        int       // send, recv: the select case that made it, from 1
+}
+
+// rawCase is a select's case in a record: a direction, a channel and, for
+// a send, the raw value id.
+type rawCase struct {
+	send bool
+	done bool // a context's Done: not traced, no channel
+	ch   int64
+	v    int64
 }
 
 // chunkSize is how many records a goroutine buffers before it hands them to

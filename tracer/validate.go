@@ -204,6 +204,9 @@ func (v *Validator) Add(e *Event) {
 		}
 	case KindRecv:
 		v.won(e, selecting)
+		if e.Ch == 0 {
+			break // a select's done case (won checked it)
+		}
 		c := v.chans[e.Ch]
 		if c == nil {
 			v.bad(e, "receives from ch%d, which was never made", e.Ch)
@@ -263,7 +266,7 @@ func (v *Validator) Add(e *Event) {
 // cases checks that a select's channels were made.
 func (v *Validator) cases(e *Event) {
 	for i, c := range e.Cases {
-		if c.Ch != 0 && v.chans[c.Ch] == nil {
+		if c.Dir != DirDone && c.Ch != 0 && v.chans[c.Ch] == nil {
 			v.bad(e, "case %d %ss on ch%d, which was never made", i+1, c.Dir, c.Ch)
 		}
 	}
@@ -275,10 +278,16 @@ func (v *Validator) cases(e *Event) {
 // operation names its case with nothing to hold it to.
 func (v *Validator) won(e *Event, selecting []SelectCase) {
 	if selecting == nil {
+		if e.Ch == 0 {
+			v.bad(e, "a done case ran, but g%d waited in no select", e.G)
+		}
 		return
 	}
 	dir := DirSend
-	if e.Kind == KindRecv {
+	switch {
+	case e.Kind == KindRecv && e.Ch == 0:
+		dir = DirDone
+	case e.Kind == KindRecv:
 		dir = DirRecv
 	}
 	if e.Case < 1 || e.Case > len(selecting) {

@@ -274,6 +274,10 @@ func (t *timelineDOT) goroutineLane(k int, ln *lane) {
 			what += fmt.Sprintf(" g%d", s.Child)
 		}
 		t.sawBlocked = true
+		if s.On == tracer.OnSelect {
+			what = "blocked in a select on " + t.selectCases(tl, s.Cases)
+			t.selectWait(k, x0, x1, s.Cases)
+		}
 		t.box(layerBack, "b", x0, x1, ln.y, ln.h*0.8, attrs{}.add("fillcolor", th.blocked).add("tooltip", what))
 	}
 	// Mutex holds: a band above the line.
@@ -689,4 +693,56 @@ func (t *timelineDOT) legendDOT(y float64) float64 {
 		})
 	}
 	return y - fs
+}
+
+// selectCases names a select's cases for a tooltip.
+func (t *timelineDOT) selectCases(tl *tracer.Timeline, cases []tracer.SelectCase) string {
+	var parts []string
+	for _, c := range cases {
+		switch {
+		case c.Dir == tracer.DirDone:
+			parts = append(parts, "a context's Done")
+		case c.Ch == 0:
+			parts = append(parts, c.Dir+" on a nil channel")
+		default:
+			name := fmt.Sprintf("ch%d", c.Ch)
+			if ch := tl.Channel(c.Ch); ch != nil {
+				name = chanName(ch)
+			}
+			parts = append(parts, c.Dir+" "+name)
+		}
+	}
+	return strings.Join(parts, " | ")
+}
+
+// selectWait draws a select's wait on lane k from x0 to x1: a dashed line
+// from the middle of the wait to each channel lane it waits on, so one
+// goroutine is seen waiting on several channels, and "select" (with "or
+// timeout" when a context can end it) above the wait where it fits.
+func (t *timelineDOT) selectWait(k int, x0, x1 float64, cases []tracer.SelectCase) {
+	th, fs := t.th, t.fs
+	x := (x0 + x1) / 2
+	done := false
+	for _, c := range cases {
+		if c.Dir == tracer.DirDone {
+			done = true
+			continue
+		}
+		cl, ok := t.chLane[c.Ch]
+		if !ok || c.Ch == 0 {
+			continue
+		}
+		t.line(x, t.edgeY(k, cl), x, t.edgeY(cl, k), th.muted, "dashed", 1.2)
+	}
+	// Above the wait, as wide as the wait at most: the labels of the
+	// events beside it sit there too.
+	for _, lbl := range []string{"select or timeout", "select"} {
+		if lbl == "select or timeout" && !done {
+			continue
+		}
+		if w := textWidth(lbl, fs*0.75); w <= x1-x0 {
+			t.label(x-w/2, t.laneY(k)+t.lanes[k].h*0.4+fs*0.15, lbl, fs*0.75, th.muted)
+			break
+		}
+	}
 }

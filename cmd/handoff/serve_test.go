@@ -12,6 +12,8 @@ import (
 
 	"github.com/gorilla/websocket"
 	"go.uber.org/goleak"
+
+	"github.com/handoff-viz/handoff/scenarios"
 )
 
 // startServe runs `handoff serve args...` on a free loopback port until the
@@ -77,7 +79,7 @@ func TestServeLiveScenario(t *testing.T) {
 		return m
 	}
 	hello := next()
-	if len(hello.Scenarios) != 14 || !hello.CanSVG {
+	if len(hello.Scenarios) != len(scenarios.All()) || !hello.CanSVG {
 		t.Fatalf("hello lists %d scenarios, canSVG %v", len(hello.Scenarios), hello.CanSVG)
 	}
 	for _, s := range hello.Scenarios {

@@ -156,6 +156,9 @@ func (p *printer) describe(e *tracer.Event, i int) (string, string) {
 	case tracer.KindSend:
 		return fmt.Sprintf("sends %s on %s", p.vname(e.V), p.cname(e.Ch)), v(e.V)
 	case tracer.KindRecv:
+		if e.Close && e.Ch == 0 {
+			return fmt.Sprintf("stops waiting: its context is done (case %d)", e.Case), ""
+		}
 		if e.Close {
 			return fmt.Sprintf("finds %s closed and empty", p.cname(e.Ch)), ""
 		}
@@ -225,6 +228,8 @@ func (p *printer) cases(cs []tracer.SelectCase) string {
 	var parts []string
 	for _, c := range cs {
 		switch {
+		case c.Dir == tracer.DirDone:
+			parts = append(parts, "its context's Done")
 		case c.Ch == 0:
 			parts = append(parts, c.Dir+" on a nil channel")
 		case c.Dir == tracer.DirSend && c.V != 0:

@@ -226,7 +226,7 @@ export class Model {
   }
 
   cases(cs) {
-    return (cs || []).map(c => !c.ch ? `${c.dir} on a nil channel` :
+    return (cs || []).map(c => c.dir === 'done' ? "its context's Done" : !c.ch ? `${c.dir} on a nil channel` :
       c.dir === 'send' ? `send${c.v ? ' ' + this.label(c.v) : ''} on ${this.chanName(c.ch)}` :
       `recv from ${this.chanName(c.ch)}`).join(' | ');
   }
@@ -240,7 +240,7 @@ export class Model {
       case 'chan': return `${g} made channel ${e.name || 'ch' + e.ch} (${e.cap < 0 ? 'unbounded' : e.cap === 0 ? 'unbuffered' : 'cap ' + e.cap})`;
       case 'make': return `${g} made ${e.label || 'v' + e.v}`;
       case 'send': return `${g} sent ${this.label(e.v)} on ${this.chanName(e.ch)}`;
-      case 'recv': return e.closed ? `${g} saw ${this.chanName(e.ch)} closed` : `${g} received ${this.label(e.v)} from ${this.chanName(e.ch)}`;
+      case 'recv': return e.closed && !e.ch ? `${g} stopped waiting: its context is done` : e.closed ? `${g} saw ${this.chanName(e.ch)} closed` : `${g} received ${this.label(e.v)} from ${this.chanName(e.ch)}`;
       case 'close': return `${g} closed ${this.chanName(e.ch)}`;
       case 'block': {
         const mu = () => (this.mutexes.get(e.mu) || { name: 'mu' + e.mu }).name;
