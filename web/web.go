@@ -187,7 +187,7 @@ func (s *Server) readTrace(w http.ResponseWriter, r *http.Request, op string) (t
 	h, evs, err := tracer.ReadTrace(body)
 	if err != nil {
 		if errors.Is(err, errSlowBody) {
-			httpError(w, http.StatusRequestTimeout, fmt.Sprintf("%s: %v", op, err))
+			httpError(w, http.StatusRequestTimeout, fmt.Sprintf("%s: %v", op, errSlowBody))
 			return h, nil, false
 		}
 		var tooBig *http.MaxBytesError
