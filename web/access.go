@@ -264,6 +264,13 @@ func (b *steadyBody) extend() {
 func (b *steadyBody) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	b.since += n
+	if err == io.EOF {
+		// Read whole: the handler's work is not the peer's to hurry,
+		// and net/http cancels the request's context when a read
+		// deadline passes.
+		b.rc.SetReadDeadline(time.Time{})
+		return n, err
+	}
 	if b.since >= bodyMinBytes {
 		b.extend()
 	}

@@ -334,9 +334,16 @@ func TestServeRemoteFindsToken(t *testing.T) {
 }
 
 // A request body that trickles in, a byte every two seconds, is cut by a
-// real serve too (its ReadTimeout does not get in the way).
-func TestServeCutsTricklingBody(t *testing.T) {
+// real serve too (its ReadTimeout does not get in the way), while a
+// WebSocket outlives the ReadTimeout (30 s) and still works.
+func TestServeTimeouts(t *testing.T) {
 	srv := startServe(t)
+	viewer, _, err := websocket.DefaultDialer.Dial("ws://"+srv.addr+"/ws", srv.header())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer viewer.Close()
+	opened := time.Now()
 	conn, err := net.Dial("tcp", srv.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -373,5 +380,23 @@ func TestServeCutsTricklingBody(t *testing.T) {
 	t.Logf("cut after %v: %d %s", time.Since(start).Round(time.Millisecond), resp.StatusCode, body)
 	if resp.StatusCode != http.StatusRequestTimeout {
 		t.Errorf("status %d: %s", resp.StatusCode, body)
+	}
+
+	time.Sleep(time.Until(opened.Add(35 * time.Second)))
+	if err := viewer.WriteJSON(map[string]any{"op": "run", "scenario": "pipeline", "pace": 0}); err != nil {
+		t.Fatalf("the viewer's WebSocket, %v after it opened: %v", time.Since(opened).Round(time.Second), err)
+	}
+	for {
+		viewer.SetReadDeadline(time.Now().Add(30 * time.Second))
+		var m struct{ Type, Error string }
+		if err := viewer.ReadJSON(&m); err != nil {
+			t.Fatalf("the viewer's WebSocket, %v after it opened: %v", time.Since(opened).Round(time.Second), err)
+		}
+		if m.Type == "live-end" {
+			if m.Error != "" {
+				t.Errorf("the run ended with %q", m.Error)
+			}
+			break
+		}
 	}
 }
