@@ -96,8 +96,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	if everywhere {
 		var others []string
-		for _, h := range cfg.Hosts[len(web.LoopbackHosts(port)):] {
-			if name, _, _ := net.SplitHostPort(h); !net.ParseIP(name).IsLoopback() {
+		for _, h := range cfg.Hosts {
+			if name, _, _ := net.SplitHostPort(h); name != "localhost" && !net.ParseIP(name).IsLoopback() {
 				others = append(others, name)
 			}
 		}
