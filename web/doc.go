@@ -23,8 +23,16 @@
 // of messages. Broadcasting never waits: a viewer whose queue is full is
 // disconnected and counted (the page reconnects and gets the whole run so
 // far in one message), so a stalled browser never slows the others or the
-// run. Upgrades check the Origin header: a browser page from another host
-// is refused. Request bodies are limited to Config.MaxUpload bytes. No
-// request names a file: the only trace files served are the ones in
-// Config.Traces, loaded by the caller before the server starts.
+// run. Request bodies are limited to Config.MaxUpload bytes, and must keep
+// coming (64 KiB every 10 s) or the request is cut. No request names a
+// file: the only trace files served are the ones in Config.Traces, loaded
+// by the caller before the server starts.
+//
+// # Who may use it
+//
+// Before any handler runs, every request's Host must be one of
+// Config.Hosts (421 otherwise: DNS rebinding), its Origin, if any, one of
+// them too (403: another site's page), and it must carry Config.Token (403),
+// in the cookie that a first visit to /?token=… sets, or as a bearer token.
+// Empty Hosts and Token leave those checks out, for tests.
 package web

@@ -70,7 +70,7 @@ func newHub(s *Server) *hub {
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize:  4096,
 		WriteBufferSize: 64 << 10,
-		CheckOrigin:     sameOrigin,
+		CheckOrigin:     s.originAllowed, // as the Server checked before (access.go)
 	}
 	return h
 }
@@ -110,7 +110,7 @@ func (h *hub) stats() Stats {
 
 // upgrade turns the request into a WebSocket that close() will close.
 func (h *hub) upgrade(w http.ResponseWriter, r *http.Request) (*websocket.Conn, bool) {
-	if !sameOrigin(r) {
+	if !h.s.originAllowed(r) {
 		http.Error(w, "websocket: the page's origin is not this server", http.StatusForbidden)
 		return nil, false
 	}

@@ -65,6 +65,15 @@ type Config struct {
 	// Logf, when set, receives one line per notable happening (a viewer
 	// dropped as too slow, a program connected).
 	Logf func(format string, args ...any)
+	// Token, when set, is the secret every request must carry: in the
+	// URL's ?token= on the first visit (which keeps it in a cookie), in
+	// that cookie, or in an "Authorization: Bearer" header. At least 16
+	// letters, digits, - or _. Empty means no token is asked for.
+	Token string
+	// Hosts, when set, are the only host:port names the server answers to
+	// (a request's Host, and the Origin of a browser's): see
+	// [ListenHosts]. Empty means any Host, with Origin checked against it.
+	Hosts []string
 }
 
 // SVGOptions say how the page wants its export drawn.
@@ -105,6 +114,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxUpload < 0 || cfg.QueueLen < 0 || cfg.MaxLiveEvents < 0 || cfg.DefaultPace < 0 {
 		return nil, errors.New("web: negative limit in config")
 	}
+	if err := checkAccess(&cfg); err != nil {
+		return nil, err
+	}
 	if cfg.MaxUpload == 0 {
 		cfg.MaxUpload = 64 << 20
 	}
@@ -144,6 +156,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; connect-src 'self'")
 	h.Set("Referrer-Policy", "no-referrer")
+	if !s.admit(w, r) {
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -168,9 +183,13 @@ func (s *Server) Stats() Stats { return s.hub.stats() }
 // readTrace reads a trace file from a request body of at most MaxUpload
 // bytes, and reports a problem as an HTTP error the page shows as is.
 func (s *Server) readTrace(w http.ResponseWriter, r *http.Request, op string) (tracer.Header, []tracer.Event, bool) {
-	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)
+	body := http.MaxBytesReader(w, newSteadyBody(w, r.Body), s.cfg.MaxUpload)
 	h, evs, err := tracer.ReadTrace(body)
 	if err != nil {
+		if errors.Is(err, errSlowBody) {
+			httpError(w, http.StatusRequestTimeout, fmt.Sprintf("%s: %v", op, errSlowBody))
+			return h, nil, false
+		}
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("%s: the trace file is larger than the limit of %s", op, sizeString(s.cfg.MaxUpload)))
@@ -266,22 +285,4 @@ func appendEvents(b []byte, evs []tracer.Event) []byte {
 func appendString(b []byte, s string) []byte {
 	q, _ := json.Marshal(s)
 	return append(b, q...)
-}
-
-// sameOrigin reports whether a WebSocket handshake may proceed: a browser
-// always sends Origin, and it must name this very host; a request without
-// Origin does not come from a page (a traced program, a test's dialer).
-func sameOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" {
-		return true
-	}
-	rest, ok := strings.CutPrefix(o, "http://")
-	if !ok {
-		rest, ok = strings.CutPrefix(o, "https://")
-	}
-	if !ok || strings.ContainsAny(rest, "/?#@") {
-		return false
-	}
-	return strings.EqualFold(rest, r.Host)
 }

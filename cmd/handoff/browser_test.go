@@ -25,7 +25,7 @@ func TestBrowserRealScenarios(t *testing.T) {
 	if code := run([]string{"run", "deadlock", "--format", "jsonl", "-o", trace}, os.Stdout, os.Stderr); code != 0 {
 		t.Fatalf("recording the deadlock trace: exit %d", code)
 	}
-	addr := startServe(t, trace, filepath.Join("testdata", "discard.jsonl"))
+	srv := startServe(t, trace, filepath.Join("testdata", "discard.jsonl"))
 
 	ctx, cancel := chromedp.NewContext(bctx)
 	defer cancel()
@@ -61,8 +61,20 @@ func TestBrowserRealScenarios(t *testing.T) {
 		poll(fmt.Sprintf(`handoff.model && handoff.model !== window.__before && handoff.model.source === %q && handoff.model.done && handoff.step === handoff.n && handoff.n > 0`, name))
 	}
 
-	do(chromedp.EmulateViewport(1280, 720), chromedp.Navigate("http://"+addr+"/"))
+	// Without the token: a page that says which URL to open.
+	do(chromedp.EmulateViewport(1280, 720), chromedp.Navigate("http://"+srv.addr+"/"))
+	refusal, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS("body")))
+	if err != nil || !strings.Contains(refusal, "the URL that handoff serve printed") {
+		t.Errorf("the page without the token says %q (%v)", refusal, err)
+	}
+	shot(t, ctx, "real-no-token")
+	// The printed URL: the token moves into a cookie the page's scripts
+	// cannot read, and out of the address bar.
+	do(chromedp.Navigate(srv.url))
 	poll(`typeof handoff === 'object' && document.querySelectorAll('#scenario option').length >= 14`)
+	if loc, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + ' cookie:' + document.cookie`)); err != nil || loc != "http://"+srv.addr+"/ cookie:" {
+		t.Errorf("after the printed URL the page is at %q (%v), want http://%s/ and no cookie its scripts can read", loc, err, srv.addr)
+	}
 
 	runScenario("bounded-producers", "30")
 	if got := evalInt(`handoff.summary().goroutines.find(g => g.name === 'main').received`); got != 10 {

@@ -44,12 +44,24 @@
 // The wire format is the trace file format (docs/trace-format.md) split
 // into WebSocket text messages at line boundaries: the header line first,
 // then events. Package remote imports only tracer and gorilla/websocket.
+//
+// # The server's token
+//
+// `handoff serve` answers only requests that carry the token it makes each
+// time it starts, and writes that token to a file only the user who started
+// it can read ([TokenFile], named by the port). A Sink sends it in an
+// "Authorization: Bearer" header: Options.Token if set, else the variable
+// HANDOFF_SERVE_TOKEN, else that file; so HANDOFF_SERVE=addr alone works for
+// the same user, and a program run by another user of the machine is
+// refused unless it is given the token.
 package remote
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -65,6 +77,10 @@ import (
 // EnvVar names the environment variable [FromEnv] reads.
 const EnvVar = "HANDOFF_SERVE"
 
+// TokenEnvVar names the environment variable that gives the server's
+// token, when it is not in the server's [TokenFile].
+const TokenEnvVar = "HANDOFF_SERVE_TOKEN"
+
 // DefaultBuffer is the number of events a Sink holds for a slow server.
 const DefaultBuffer = 1 << 16
 
@@ -76,6 +92,9 @@ var ErrUndelivered = errors.New("events not delivered")
 type Options struct {
 	// Source names the program in the page; empty is the executable's name.
 	Source string
+	// Token is the server's token; empty is HANDOFF_SERVE_TOKEN, or else
+	// what the server's TokenFile holds.
+	Token string
 	// Buffer is the number of events held while the server is slower than
 	// the program; 0 is DefaultBuffer.
 	Buffer int
@@ -98,6 +117,7 @@ type Stats struct {
 // Sink is a tracer.Sink that streams to `handoff serve`.
 type Sink struct {
 	url  string
+	port string
 	o    Options
 	wake chan struct{}
 	done chan struct{}
@@ -132,7 +152,7 @@ func FromEnv(o Options) (*Sink, bool, error) {
 // an http:// or ws:// URL). It does not wait for the connection: it only
 // checks the address, and connects in the background.
 func Dial(addr string, o Options) (*Sink, error) {
-	u, err := ingestURL(addr)
+	u, port, err := ingestURL(addr)
 	if err != nil {
 		return nil, err
 	}
@@ -154,12 +174,12 @@ func Dial(addr string, o Options) (*Sink, error) {
 	if o.Source == "" {
 		o.Source = filepath.Base(os.Args[0])
 	}
-	s := &Sink{url: u, o: o, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	s := &Sink{url: u, port: port, o: o, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go s.loop()
 	return s, nil
 }
 
-func ingestURL(addr string) (string, error) {
+func ingestURL(addr string) (u, port string, err error) {
 	host := addr
 	for _, p := range []string{"http://", "ws://"} {
 		if rest, ok := strings.CutPrefix(addr, p); ok {
@@ -167,12 +187,52 @@ func ingestURL(addr string) (string, error) {
 		}
 	}
 	if strings.HasPrefix(addr, "https://") || strings.HasPrefix(addr, "wss://") {
-		return "", fmt.Errorf("remote: dial %q: handoff serve speaks plain HTTP on loopback; give host:port", addr)
+		return "", "", fmt.Errorf("remote: dial %q: handoff serve speaks plain HTTP on loopback; give host:port", addr)
 	}
-	if _, port, err := net.SplitHostPort(host); err != nil || port == "" || strings.Contains(host, "/") {
-		return "", fmt.Errorf("remote: dial %q: want host:port, such as 127.0.0.1:7070", addr)
+	if _, port, err = net.SplitHostPort(host); err != nil || port == "" || strings.Contains(host, "/") {
+		return "", "", fmt.Errorf("remote: dial %q: want host:port, such as 127.0.0.1:7070", addr)
 	}
-	return (&url.URL{Scheme: "ws", Host: host, Path: "/ingest"}).String(), nil
+	return (&url.URL{Scheme: "ws", Host: host, Path: "/ingest"}).String(), port, nil
+}
+
+// TokenFile is the file where `handoff serve` listening on port keeps its
+// token for the user who started it: serve-PORT.token in the directory
+// handoff of the user's cache directory (os.UserCacheDir), created 0600
+// in a directory created 0700, removed when the server stops.
+func TokenFile(port string) (string, error) {
+	if port == "" || strings.ContainsAny(port, `/\.`) {
+		return "", fmt.Errorf("remote: token file: bad port %q", port)
+	}
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("remote: token file: %w", err)
+	}
+	return filepath.Join(dir, "handoff", "serve-"+port+".token"), nil
+}
+
+// token returns the token to send and, when there is none, where it was
+// looked for.
+func (s *Sink) token() (token, lookedIn string) {
+	if s.o.Token != "" {
+		return s.o.Token, ""
+	}
+	if t := os.Getenv(TokenEnvVar); t != "" {
+		return t, ""
+	}
+	path, err := TokenFile(s.port)
+	if err != nil {
+		return "", err.Error()
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Sprintf("%s unset; %v", TokenEnvVar, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 1<<10))
+	if t := strings.TrimSpace(string(b)); err == nil && t != "" {
+		return t, ""
+	}
+	return "", fmt.Sprintf("%s unset; %s holds no token", TokenEnvVar, path)
 }
 
 // Emit implements tracer.Sink. It copies evs and returns at once.
@@ -251,11 +311,21 @@ func (s *Sink) Stats() Stats {
 func (s *Sink) loop() {
 	defer close(s.done)
 	d := websocket.Dialer{HandshakeTimeout: s.o.DialTimeout, NetDialContext: (&net.Dialer{Timeout: s.o.DialTimeout}).DialContext}
-	conn, resp, err := d.Dial(s.url, nil)
+	var h http.Header
+	token, lookedIn := s.token()
+	if token != "" {
+		h = http.Header{"Authorization": {"Bearer " + token}}
+	}
+	conn, resp, err := d.Dial(s.url, h)
 	if err != nil {
 		msg := err.Error()
 		if resp != nil {
 			msg = fmt.Sprintf("%v (HTTP %s)", err, resp.Status)
+			if resp.StatusCode == http.StatusForbidden && token == "" {
+				msg += fmt.Sprintf(": the server wants its token, and none was found (%s)", lookedIn)
+			} else if resp.StatusCode == http.StatusForbidden {
+				msg += ": the server refused the token (is it from an earlier start of handoff serve?)"
+			}
 			resp.Body.Close()
 		}
 		s.fail("could not connect: " + msg)

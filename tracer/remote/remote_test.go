@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -177,5 +179,97 @@ func TestBadAddress(t *testing.T) {
 	t.Setenv(remote.EnvVar, "nowhere")
 	if _, _, err := remote.FromEnv(remote.Options{}); err == nil || !strings.Contains(err.Error(), "HANDOFF_SERVE=nowhere") {
 		t.Errorf("FromEnv with a bad address: %v", err)
+	}
+}
+
+const token = "remote-test-token-0123456789"
+
+// serveGuarded serves the web view as `handoff serve` does: with a token,
+// answering only to its loopback names.
+func serveGuarded(t *testing.T) (*httptest.Server, *web.Server, string) {
+	ts := httptest.NewUnstartedServer(nil)
+	_, port, _ := net.SplitHostPort(ts.Listener.Addr().String())
+	s, err := web.New(web.Config{Token: token, Hosts: web.LoopbackHosts(port)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = s
+	ts.Start()
+	t.Cleanup(func() { s.Close(); ts.Close() })
+	return ts, s, port
+}
+
+// streamTo sends 100 events to addr and returns what Close said.
+func streamTo(t *testing.T, addr string, o remote.Options) (remote.Stats, error) {
+	t.Helper()
+	s, err := remote.Dial(addr, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Emit(events(100))
+	err = s.Close()
+	return s.Stats(), err
+}
+
+// The token comes from the file serve writes for its port, from
+// HANDOFF_SERVE_TOKEN, or from Options; without it the server refuses,
+// and the error says where the token was looked for.
+func TestToken(t *testing.T) {
+	ts, _, port := serveGuarded(t)
+	addr := strings.TrimPrefix(ts.URL, "http://")
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	t.Setenv(remote.TokenEnvVar, "")
+	path, err := remote.TokenFile(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	st, err := streamTo(t, addr, remote.Options{})
+	if !errors.Is(err, remote.ErrUndelivered) || !strings.Contains(err.Error(), "403") || !strings.Contains(err.Error(), "the server wants its token") || !strings.Contains(err.Error(), path) {
+		t.Errorf("no token: %v", err)
+	}
+	if st.Sent != 0 || st.Dropped != 100 {
+		t.Errorf("no token: %+v", st)
+	}
+
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := streamTo(t, addr, remote.Options{}); err != nil || st.Sent != 100 {
+		t.Errorf("token from %s: %+v %v", path, st, err)
+	}
+	if st, err := streamTo(t, "localhost:"+port, remote.Options{}); err != nil || st.Sent != 100 {
+		t.Errorf("token from %s, the server named localhost: %+v %v", path, st, err)
+	}
+
+	if err := os.WriteFile(path, []byte("an-earlier-token-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := streamTo(t, addr, remote.Options{}); err == nil || !strings.Contains(err.Error(), "refused the token") {
+		t.Errorf("a stale token file: %v", err)
+	}
+	t.Setenv(remote.TokenEnvVar, token)
+	if st, err := streamTo(t, addr, remote.Options{}); err != nil || st.Sent != 100 {
+		t.Errorf("token from %s: %+v %v", remote.TokenEnvVar, st, err)
+	}
+	t.Setenv(remote.TokenEnvVar, "")
+	if st, err := streamTo(t, addr, remote.Options{Token: token}); err != nil || st.Sent != 100 {
+		t.Errorf("token from Options: %+v %v", st, err)
+	}
+}
+
+func TestTokenFile(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", dir)
+	if p, err := remote.TokenFile("7070"); err != nil || p != filepath.Join(dir, "handoff", "serve-7070.token") {
+		t.Errorf("TokenFile(7070) = %q, %v", p, err)
+	}
+	for _, port := range []string{"", "../x", "a/b", ".."} {
+		if _, err := remote.TokenFile(port); err == nil {
+			t.Errorf("TokenFile(%q): no error", port)
+		}
 	}
 }
