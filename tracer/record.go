@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"runtime"
 	"runtime/trace"
 	"sync"
@@ -586,7 +587,10 @@ type G struct {
 	panicked   bool
 	panicValue any
 	abortedEnd bool
-	joined     atomic.Bool
+	// stopping is set when the tracer stopped the run and g unwinds: its
+	// records from then on are dropped (abortNow, finish).
+	stopping bool
+	joined   atomic.Bool
 
 	// wait says what the goroutine waits on, for deadlock detection: the
 	// number of times it blocked, the reason and the object (see waitWord).
@@ -659,6 +663,9 @@ func (g *G) filled() {
 //
 //go:noinline
 func (g *G) publish() {
+	if g.stopping {
+		return // unwinding after a stop: nothing to tell (see abortNow)
+	}
 	if trace.IsEnabled() {
 		g.annotate(&g.buf[g.n-1])
 	}
@@ -724,9 +731,19 @@ func (g *G) unblock() {
 	g.wait.Store(waitWord(g.blocks, 0, 0))
 }
 
-// abortNow unwinds g after the tracer stopped the run.
+// abortNow unwinds g after the tracer stopped the run. What g does from
+// here on is not the program's run but its unwinding (its deferred calls
+// run, which a deadlocked program never would): g keeps recording into
+// its buffer without handing anything over, and finish throws it away.
 func (g *G) abortNow() {
 	g.unblock()
+	if !g.stopping {
+		g.stopping = true
+		if g.n > 0 {
+			g.t.flush(g) // what it did before the stop is the run's
+		}
+		g.limit = math.MaxInt
+	}
 	panic(abortSignal{})
 }
 
@@ -746,6 +763,16 @@ func (g *G) finish() {
 	r := recover()
 	end := rec{tick: cputicks(), kind: KindEnd}
 	var x *recExtra
+	if g.stopping {
+		// The records of the unwinding (a deferred close, say) are not
+		// the program's: a stopped program does nothing more.
+		g.n = 0
+		clear(g.extras)
+		g.extras = g.extras[:0]
+		g.limit = g.t.chunkCap()
+		g.stopping = false // the end is the run's
+		r = abortSignal{}
+	}
 	switch r.(type) {
 	case nil:
 	case abortSignal:
