@@ -362,8 +362,10 @@ func TestBrowser(t *testing.T) {
 			t.Logf("%dx%d: %.1f frames per second while animating 200 goroutines (at step %d of %d)", vp.w, vp.h, fps, step, len(cfg.Traces[1].Events))
 			// The rate itself is measured by BenchmarkPageFrameRate, alone
 			// on the machine; under 'go test ./...' other packages share the
-			// cores. Here the page must only keep animating.
-			if fps < 5 || step == 0 {
+			// cores (2.7 fps was seen at 1920x1080 under -race with other
+			// builds running). Here the page must only keep animating: it
+			// drew frames and stepped forward.
+			if fps <= 0 || step == 0 {
 				t.Errorf("%dx%d: %.1f frames per second, step %d: the animation stalled", vp.w, vp.h, fps, step)
 			}
 			eval[bool](t, ctx, `handoff.pause(), true`)
