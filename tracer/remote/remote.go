@@ -25,8 +25,12 @@
 // at once) and writes them to the server. The policy for a slow or absent
 // server:
 //
-//   - While the buffer (Options.Buffer events, 65,536 by default) has room,
-//     nothing is lost.
+//   - While fewer than Options.Buffer events (65,536 by default) wait to be
+//     sent, nothing is lost: a batch of the tracer is taken whole, even one
+//     larger than the buffer (a run that is not live hands over all its
+//     events at its end), so memory is bounded by Buffer plus one batch.
+//     They are written in WebSocket messages of at most 1 MiB, which the
+//     server takes.
 //   - When it is full, or the server cannot be reached or stops answering
 //     within Options.WriteTimeout, the Sink stops streaming: the events it
 //     already holds are still sent, and every later event is dropped and
@@ -241,8 +245,12 @@ func (s *Sink) Emit(evs []tracer.Event) error {
 	switch {
 	case s.stopped || s.closed:
 		s.dropped += uint64(len(evs))
-	case len(s.buf)+len(evs) > s.o.Buffer:
-		s.stopLocked(fmt.Sprintf("the buffer of %d events filled up: the server was slower than the program", s.o.Buffer))
+	case len(s.buf) >= s.o.Buffer:
+		// What waits to be sent is a whole buffer: the server is slower
+		// than the program. A batch that finds room is taken whole, even
+		// past Buffer: a run that is not live hands over all its events
+		// in one batch at its end, and the server may be idle.
+		s.stopLocked(fmt.Sprintf("%d events were waiting to be sent (Options.Buffer): the server took them more slowly than the program made them", len(s.buf)))
 		s.dropped += uint64(len(evs))
 	default:
 		s.buf = append(s.buf, evs...)
@@ -306,6 +314,11 @@ func (s *Sink) Stats() Stats {
 	return Stats{Sent: s.sent, Dropped: s.dropped, Reason: s.reason}
 }
 
+// maxMessage is about the largest WebSocket message a Sink writes (a
+// message ends with the event that crosses it); the server takes up to
+// 16 MiB.
+const maxMessage = 1 << 20
+
 // loop is the Sink's one goroutine: it connects, then writes whatever the
 // buffer holds each time it is woken, until Close.
 func (s *Sink) loop() {
@@ -355,21 +368,30 @@ func (s *Sink) loop() {
 			stopped, closing := s.stopped, s.closing
 			s.mu.Unlock()
 			if len(batch) > 0 {
-				line = line[:0]
-				for i := range batch {
-					line = tracer.AppendEventJSON(line, &batch[i])
-					line = append(line, '\n')
-				}
-				conn.SetWriteDeadline(time.Now().Add(s.o.WriteTimeout))
-				if err := conn.WriteMessage(websocket.TextMessage, line); err != nil {
+				// In messages of at most maxMessage bytes: the server
+				// takes a message whole, and bounds its size.
+				for start := 0; start < len(batch); {
+					line = line[:0]
+					end := start
+					for end < len(batch) && (end == start || len(line) < maxMessage) {
+						line = tracer.AppendEventJSON(line, &batch[end])
+						line = append(line, '\n')
+						end++
+					}
+					conn.SetWriteDeadline(time.Now().Add(s.o.WriteTimeout))
+					if err := conn.WriteMessage(websocket.TextMessage, line); err != nil {
+						s.mu.Lock()
+						s.dropped += uint64(len(batch) - start)
+						s.mu.Unlock()
+						s.fail("could not write: " + err.Error())
+						return
+					}
 					s.mu.Lock()
-					s.dropped += uint64(len(batch))
+					s.sent += uint64(end - start)
 					s.mu.Unlock()
-					s.fail("could not write: " + err.Error())
-					return
+					start = end
 				}
 				s.mu.Lock()
-				s.sent += uint64(len(batch))
 				s.spare = batch[:0]
 				s.mu.Unlock()
 				continue // more may have come while writing

@@ -41,7 +41,7 @@ func watch(t *testing.T, ts *httptest.Server) <-chan string {
 		defer c.Close()
 		n := 0
 		for {
-			c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			c.SetReadDeadline(time.Now().Add(60 * time.Second))
 			_, data, err := c.ReadMessage()
 			if err != nil {
 				out <- "read: " + err.Error()
@@ -272,4 +272,67 @@ func TestTokenFile(t *testing.T) {
 			t.Errorf("TokenFile(%q): no error", port)
 		}
 	}
+}
+
+// A run that is not live hands over all its events in one batch at its
+// end: the Sink takes it whole, even when it is larger than its buffer,
+// and sends it in messages the server takes. (10,000 goroutines used to
+// give sent=0 dropped=197616 against an idle server.)
+func TestOneBigFinalBatch(t *testing.T) {
+	ts, srv := serveWeb(t)
+	seen := watch(t, ts)
+	for deadline := time.Now().Add(30 * time.Second); srv.Stats().Viewers == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the viewer never connected")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	s, err := remote.Dial(ts.URL, remote.Options{Source: "prog", Buffer: 1000, FlushTimeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 50_000 // about 3 MB of JSON: several messages of at most 1 MiB
+	s.Emit(events(n))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Sent != n || st.Dropped != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	if got := <-seen; !strings.HasPrefix(got, fmt.Sprintf("%d events;", n)) {
+		t.Errorf("viewer saw %.200s", got)
+	}
+}
+
+// While a whole buffer waits to be sent, later batches are dropped, and
+// the reason says so.
+func TestFullBufferDropsLaterBatches(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	stall := make(chan struct{})
+	acc := make(chan struct{})
+	go func() {
+		defer close(acc)
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		<-stall
+	}()
+	defer func() { close(stall); <-acc }()
+	s, err := remote.Dial(ln.Addr().String(), remote.Options{Buffer: 100, DialTimeout: 5 * time.Second, FlushTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Emit(events(150)) // taken whole: the buffer was empty
+	s.Emit(events(10))  // 150 wait: dropped
+	st := s.Stats()
+	if st.Dropped != 10 || !strings.Contains(st.Reason, "150 events were waiting to be sent") {
+		t.Errorf("stats %+v", st)
+	}
+	s.Close()
 }
