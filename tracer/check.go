@@ -61,6 +61,7 @@ type checkG struct {
 	name                            string
 	spawned, ended, joined, aborted bool
 	blockedOn                       string // the wait it is in; "" when running
+	at                              string // its last call site
 }
 
 func (c *Checker) g(id GoID) *checkG {
@@ -81,6 +82,9 @@ func (c *Checker) Add(e *Event) {
 	}
 	c.lastSeq = e.Seq
 	g := c.g(e.G)
+	if e.At != "" && e.Kind != KindViolation {
+		g.at = e.At
+	}
 	if e.Kind != KindBlock && e.Kind != KindViolation && e.Kind != KindTruncated {
 		g.blockedOn = ""
 	}
@@ -100,7 +104,11 @@ func (c *Checker) Add(e *Event) {
 	case KindTruncated:
 		c.truncated = true
 	case KindViolation:
-		c.out = append(c.out, Finding{Rule: e.Rule, Seq: e.Seq, G: e.G, V: e.V, Ch: e.Ch, At: e.At, Msg: e.Msg})
+		at := e.At
+		if at == "" {
+			at = g.at // where the goroutine it is about last was
+		}
+		c.out = append(c.out, Finding{Rule: e.Rule, Seq: e.Seq, G: e.G, V: e.V, Ch: e.Ch, At: at, Msg: e.Msg})
 		if e.Rule == RuleLeakedGoroutine {
 			c.reported[max(e.Child, e.G)] = true
 		}
@@ -133,7 +141,7 @@ func (c *Checker) Findings() []Finding {
 					how = fmt.Sprintf("was still blocked on %s when the trace ended", g.blockedOn)
 				}
 			}
-			out = append(out, Finding{Rule: RuleLeakedGoroutine, Seq: c.lastSeq, G: id,
+			out = append(out, Finding{Rule: RuleLeakedGoroutine, Seq: c.lastSeq, G: id, At: g.at,
 				Msg: fmt.Sprintf("goroutine g%d %q %s", id, g.name, how)})
 		}
 	}

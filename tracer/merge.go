@@ -51,6 +51,7 @@ type merger struct {
 	values    map[int64]ValueID
 	nextValue ValueID
 	sites     map[uintptr]string
+	lastAt    map[GoID]string // each goroutine's last call site: where a leak or deadlock leaves it
 	forced    int
 	pending   int // records ingested and not yet emitted
 	out       []Event
@@ -120,6 +121,7 @@ func newMerger(t *Tracer) *merger {
 		waiters: map[waitKey][]*stream{},
 		values:  map[int64]ValueID{},
 		sites:   map[uintptr]string{},
+		lastAt:  map[GoID]string{},
 		ratio:   1,
 	}
 	if t != nil {
@@ -494,8 +496,14 @@ func (m *merger) emit(s *stream) {
 		e.V, e.Ch, e.Child = m.value(r.a), ChanID(r.b), GoID(r.c)
 		e.Rule, e.Msg, e.Cycle = x.rule, x.msg, x.cycle
 		if s.gid == 0 {
+			// The tracer's own finding (a leak, a deadlock) is about a
+			// goroutine: it happened where that goroutine last was.
 			e.G = max(x.g, 1)
+			e.At = m.lastAt[e.G]
 		}
+	}
+	if e.At != "" && s.gid != 0 {
+		m.lastAt[s.gid] = e.At
 	}
 	m.out = append(m.out, e)
 	m.schedule(s)
