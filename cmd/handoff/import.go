@@ -18,6 +18,13 @@ func init() {
 		name:   "go execution trace",
 		detect: exectrace.Detect,
 		decode: exectrace.Decode,
+		stream: func(r io.Reader, name string) (tracer.Header, func(emit func(*tracer.Event) error) error) {
+			h := tracer.Header{Format: tracer.FormatName, Version: tracer.FormatVersion, Source: filepath.Base(name), Clock: "imported", Note: exectrace.Note}
+			return h, func(emit func(*tracer.Event) error) error {
+				_, err := exectrace.Convert(r, exectrace.Options{}, emit)
+				return err
+			}
+		},
 	})
 	register(command{
 		name:    "import",
