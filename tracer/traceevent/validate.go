@@ -84,6 +84,7 @@ func Validate(data []byte) (Summary, error) {
 		n         int
 	}
 	slicesOf := map[thread][]slice{}
+	instantsOf := map[thread][]int64{}
 	named := map[thread]bool{}
 	used := map[thread]int{} // the index of the first event that uses it
 	stacks := map[thread][]string{}
@@ -166,6 +167,9 @@ func Validate(data []byte) (Summary, error) {
 			if e.S != "" && e.S != "t" && e.S != "p" && e.S != "g" {
 				return sum, where("instant scope %q: want t, p or g", e.S)
 			}
+			if e.S == "" || e.S == "t" {
+				instantsOf[th] = append(instantsOf[th], ts)
+			}
 		case "s", "f":
 			if e.ID == nil {
 				return sum, where("flow event without id")
@@ -215,10 +219,22 @@ func Validate(data []byte) (Summary, error) {
 			open = append(open, s)
 		}
 	}
-	inside := func(h *flowHalf) bool {
-		for _, s := range slicesOf[h.th] {
+	for _, is := range instantsOf {
+		slices.Sort(is)
+	}
+	// bound says whether h lies strictly inside a handoff slice of its
+	// thread with no instant of that thread between the slice's start and
+	// h: Perfetto binds a flow event to the innermost slice open at its
+	// time, and a thread instant is a slice too.
+	bound := func(h *flowHalf) bool {
+		ss := slicesOf[h.th]
+		i, _ := slices.BinarySearchFunc(ss, h.ts, func(s slice, ts int64) int { return cmp.Compare(s.ts, ts) })
+		for j := i - 1; j >= 0 && j >= i-8; j-- {
+			s := ss[j]
 			if s.ts < h.ts && h.ts < s.end && s.cat == "handoff" {
-				return true
+				is := instantsOf[h.th]
+				k, _ := slices.BinarySearch(is, s.ts)
+				return k == len(is) || is[k] > h.ts
 			}
 		}
 		return false
@@ -240,8 +256,8 @@ func Validate(data []byte) (Summary, error) {
 			return sum, fmt.Errorf("flow %s ends (%v) before it starts (%v)", id, f.ts, s.ts)
 		}
 		for _, h := range []*flowHalf{s, f} {
-			if !inside(h) {
-				return sum, fmt.Errorf("traceEvents[%d]: flow %s at %v is inside no handoff slice of pid %d tid %d", h.n, id, h.ts, h.th.pid, h.th.tid)
+			if !bound(h) {
+				return sum, fmt.Errorf("traceEvents[%d]: flow %s at %v ns is inside no handoff slice of pid %d tid %d, or an instant comes between", h.n, id, h.ts, h.th.pid, h.th.tid)
 			}
 		}
 		sum.Flows++

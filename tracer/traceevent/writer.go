@@ -44,6 +44,16 @@ type goTrack struct {
 	name   []byte // the open slice's name (blocked, handoff), a JSON string
 	args   []byte // its args, a JSON object, or empty
 	cursor tracer.Time
+	// instant is the time of the last instant written on the track (-1:
+	// none): a send or receive slice starts after it, so that its flow
+	// event binds to it and not to the instant.
+	instant tracer.Time
+	// made is a make event held back: when the goroutine's next event
+	// sends that value at the same time, it is folded into the send slice
+	// (args made: true), as imports make every value just to send it.
+	made    tracer.Event
+	hasMade bool
+	madeTS  tracer.Time
 }
 
 // floor is the earliest time something new may be put on the track.
@@ -54,10 +64,23 @@ func (g *goTrack) floor() tracer.Time {
 	return g.cursor
 }
 
+// handoffStart is where a send or receive slice opened at t starts.
+func (g *goTrack) handoffStart(t tracer.Time) tracer.Time {
+	return max(t, g.cursor, g.instant+1)
+}
+
 type channel struct {
+	id        tracer.ChanID
 	name      string
-	counter   []byte // the counter's name, a JSON string
+	display   []byte // ch3 "name", escaped for a JSON string, without quotes
 	occupancy int
+	// The counter is written once per timestamp, when its value changed:
+	// a value in transit for no time at all (send and receive at one
+	// instant) leaves no mark.
+	shown   int // the value last written, -1 before the first
+	pending bool
+	pendT   tracer.Time
+	pendTID tracer.GoID
 }
 
 type hold struct {
@@ -112,7 +135,11 @@ type Writer struct {
 	pending map[flowKey]pendingSend
 	nextID  uint64
 	free    []*goTrack
+	esc     map[string][]byte // labels escaped for JSON strings, a few thousand at most
 }
+
+// maxEscapeCache bounds Writer.esc.
+const maxEscapeCache = 4096
 
 // NewWriter starts a Trace Event file on w for a trace with header h: the
 // top-level object, and the process's metadata.
@@ -126,6 +153,7 @@ func NewWriter(w io.Writer, h tracer.Header) *Writer {
 		mutexes: map[tracer.MutexID]*mutex{},
 		labels:  map[tracer.ValueID]string{},
 		pending: map[flowKey]pendingSend{},
+		esc:     map[string][]byte{},
 	}
 	b := append(tw.buf[:0], `{"displayTimeUnit":"ns","otherData":{"format":"handoff trace, exported by handoff export"`...)
 	b = appendField(b, "source", h.Source)
@@ -165,6 +193,14 @@ func (w *Writer) Write(e *tracer.Event) error {
 	w.stats.Events++
 	t := e.T
 	g := w.track(e.G, t)
+	if g.hasMade {
+		g.hasMade = false
+		if e.Kind == tracer.KindSend && e.V == g.made.V && e.T == g.made.T {
+			w.send(g, e, true)
+			return w.err
+		}
+		w.writeMake(g)
+	}
 	w.settle(g, t)
 	if g.kind == sliceBlocked && e.Kind != tracer.KindBlock && e.Kind != tracer.KindViolation {
 		w.open(g, t, sliceRunning)
@@ -176,32 +212,26 @@ func (w *Writer) Write(e *tracer.Event) error {
 		g.name = w.blockName(g.name[:0], e)
 		g.args = w.blockArgs(g.args[:0], e)
 	case tracer.KindSend:
-		w.open(g, t, sliceHandoff)
-		g.name, g.args = w.handoffSlice(g.name[:0], g.args[:0], "send", e)
-		c := w.channel(e.Ch)
-		c.occupancy++
-		w.counter(e, c)
-		key := flowKey{e.Ch, e.V}
-		if _, dup := w.pending[key]; !dup {
-			w.pending[key] = pendingSend{tid: e.G, ts: g.start + 1}
-		}
+		w.send(g, e, false)
 	case tracer.KindRecv:
-		w.open(g, t, sliceHandoff)
 		key := flowKey{e.Ch, e.V}
 		p, sent := w.pending[key]
-		if sent && !e.Close {
-			// Never draw a receive before its send, whose slice may have
-			// been pushed a few nanoseconds later.
-			g.start = max(g.start, p.ts)
-		}
+		w.open(g, t, sliceHandoff)
+		g.start = g.handoffStart(t)
 		if e.Close {
 			g.name = append(g.name[:0], `"recv: closed"`...)
-			g.args = w.chanArgs(append(g.args[:0], '{'), e.Ch)
+			g.args = append(append(g.args[:0], '{'), `"channel":"`...)
+			g.args = append(append(g.args, w.channel(e.Ch).display...), '"')
 			g.args = appendField(g.args, "at", e.At)
 			g.args = append(g.args, '}')
 			break
 		}
-		g.name, g.args = w.handoffSlice(g.name[:0], g.args[:0], "recv", e)
+		if sent {
+			// Never draw a receive before its send, whose slice may have
+			// been pushed a few nanoseconds later.
+			g.start = max(g.start, p.ts)
+		}
+		g.name, g.args = w.handoffSlice(g.name[:0], g.args[:0], "recv", e, false)
 		w.received(e)
 		if sent {
 			delete(w.pending, key)
@@ -210,7 +240,8 @@ func (w *Writer) Write(e *tracer.Event) error {
 	case tracer.KindDiscard:
 		w.received(e)
 		delete(w.pending, flowKey{e.Ch, e.V})
-		w.instant(g, e, "event", w.chanName(append(w.valueName(append(w.tmp[:0], "discard "...), e.V), " from "...), e.Ch), nil)
+		name := w.valueName(append(w.tmp[:0], "discard "...), e.V)
+		w.instant(g, e, "event", w.chanName(append(name, " from "...), e.Ch), nil)
 		delete(w.labels, e.V)
 	case tracer.KindEnd:
 		w.close(g, t)
@@ -234,8 +265,9 @@ func (w *Writer) Write(e *tracer.Event) error {
 		w.instant(g, e, "event", w.goName(append(w.tmp[:0], "join "...), e.Child, w.gnames[e.Child]), extra)
 	case tracer.KindChan:
 		c := w.channel(e.Ch)
-		c.name, c.counter = e.Name, nil
-		w.counter(e, c)
+		c.name = e.Name
+		c.display = w.chanDisplay(c.display[:0], e.Ch, e.Name)
+		w.counter(e, c, 0)
 	case tracer.KindMutex:
 		w.mutexTrack(e.Mu, e.Name, true)
 	case tracer.KindLock:
@@ -250,7 +282,7 @@ func (w *Writer) Write(e *tracer.Event) error {
 		}
 	case tracer.KindMake:
 		w.labels[e.V] = e.Label
-		w.instant(g, e, "event", w.valueName(append(w.tmp[:0], "make "...), e.V), nil)
+		g.made, g.hasMade, g.madeTS = *e, true, max(t, g.floor())
 	case tracer.KindUse:
 		op := "use "
 		if e.Op != "" {
@@ -281,6 +313,27 @@ func (w *Writer) Write(e *tracer.Event) error {
 	return w.err
 }
 
+// send opens g's send slice for e, and holds the send half of its arrow
+// until the receive.
+func (w *Writer) send(g *goTrack, e *tracer.Event, made bool) {
+	w.settle(g, e.T)
+	w.open(g, e.T, sliceHandoff)
+	g.start = g.handoffStart(e.T)
+	g.name, g.args = w.handoffSlice(g.name[:0], g.args[:0], "send", e, made)
+	w.counter(e, w.channel(e.Ch), +1)
+	key := flowKey{e.Ch, e.V}
+	if _, dup := w.pending[key]; !dup {
+		w.pending[key] = pendingSend{tid: e.G, ts: g.start + 1}
+	}
+}
+
+// writeMake writes the make instant g held back.
+func (w *Writer) writeMake(g *goTrack) {
+	e := &g.made
+	name := w.valueName(append(w.tmp[:0], "make "...), e.V)
+	w.instantAt(g, e, "event", name, nil, g.madeTS)
+}
+
 // Close ends every slice still open at the time of the last event, ends
 // the file and flushes it. It returns what was written.
 func (w *Writer) Close() (Stats, error) {
@@ -289,8 +342,15 @@ func (w *Writer) Close() (Stats, error) {
 	}
 	for _, id := range slices.Sorted(maps.Keys(w.gs)) {
 		g := w.gs[id]
+		if g.hasMade {
+			g.hasMade = false
+			w.writeMake(g)
+		}
 		w.settle(g, w.lastT)
 		w.close(g, w.lastT)
+	}
+	for _, id := range slices.Sorted(maps.Keys(w.chans)) {
+		w.writeCounter(w.chans[id])
 	}
 	for _, id := range slices.Sorted(maps.Keys(w.mutexes)) {
 		if m := w.mutexes[id]; m.held {
@@ -344,7 +404,7 @@ func (w *Writer) spawn(id tracer.GoID, name string, t tracer.Time) *goTrack {
 		} else {
 			g = &goTrack{}
 		}
-		g.id = id
+		g.id, g.instant = id, -1
 		w.gs[id] = g
 		w.open(g, t, sliceRunning)
 	}
@@ -408,12 +468,16 @@ func (w *Writer) open(g *goTrack, t tracer.Time, kind sliceKind) {
 
 // instant writes a thread instant on g, no earlier than what g has open.
 func (w *Writer) instant(g *goTrack, e *tracer.Event, cat string, name, extra []byte) {
-	b := append(w.buf[:0], `{"name":`...)
-	b = tracer.AppendJSONString(b, string(name))
-	b = append(b, `,"cat":"`...)
+	w.instantAt(g, e, cat, name, extra, max(e.T, g.floor()))
+}
+
+func (w *Writer) instantAt(g *goTrack, e *tracer.Event, cat string, name, extra []byte, ts tracer.Time) {
+	b := append(w.buf[:0], `{"name":"`...)
+	b = appendEscaped(b, string(name))
+	b = append(b, `","cat":"`...)
 	b = append(b, cat...)
 	b = append(b, `","ph":"i","s":"t","ts":`...)
-	b = appendMicros(b, max(e.T, g.floor()))
+	b = appendMicros(b, ts)
 	b = appendIDs(b, e.G)
 	b = append(b, `,"args":{"seq":`...)
 	b = strconv.AppendUint(b, e.Seq, 10)
@@ -422,6 +486,7 @@ func (w *Writer) instant(g *goTrack, e *tracer.Event, cat string, name, extra []
 	w.buf = append(b, '}', '}')
 	w.flush()
 	w.tmp = name[:0]
+	g.instant = max(g.instant, ts)
 }
 
 // flow writes one handoff's arrow: its start on the sender, its end on
@@ -449,21 +514,35 @@ func (w *Writer) flow(p pendingSend, to tracer.GoID, ts tracer.Time) {
 // received takes e's value out of its channel's count.
 func (w *Writer) received(e *tracer.Event) {
 	if c := w.chans[e.Ch]; c != nil && c.occupancy > 0 {
-		c.occupancy--
-		w.counter(e, c)
+		w.counter(e, c, -1)
 	}
 }
 
-// counter writes channel c's occupancy at e.
-func (w *Writer) counter(e *tracer.Event, c *channel) {
-	b := append(w.buf[:0], `{"name":`...)
-	if c.counter == nil {
-		c.counter = tracer.AppendJSONString(nil, string(w.chanName(nil, e.Ch)))
+// counter changes channel c's occupancy by delta at e, writing first the
+// value it had at an earlier time.
+func (w *Writer) counter(e *tracer.Event, c *channel, delta int) {
+	if c.pending && c.pendT < e.T {
+		w.writeCounter(c)
 	}
-	b = append(b, c.counter...)
-	b = append(b, `,"cat":"channel","ph":"C","ts":`...)
-	b = appendMicros(b, e.T)
-	b = appendIDs(b, e.G)
+	c.occupancy += delta
+	c.pending, c.pendT, c.pendTID = true, e.T, e.G
+}
+
+// writeCounter writes c's pending value, if it changed.
+func (w *Writer) writeCounter(c *channel) {
+	if !c.pending {
+		return
+	}
+	c.pending = false
+	if c.occupancy == c.shown {
+		return
+	}
+	c.shown = c.occupancy
+	b := append(w.buf[:0], `{"name":"`...)
+	b = append(b, c.display...)
+	b = append(b, `","cat":"channel","ph":"C","ts":`...)
+	b = appendMicros(b, c.pendT)
+	b = appendIDs(b, c.pendTID)
 	b = append(b, `,"args":{"occupancy":`...)
 	b = strconv.AppendInt(b, int64(c.occupancy), 10)
 	w.buf = append(b, '}', '}')
@@ -474,7 +553,8 @@ func (w *Writer) counter(e *tracer.Event, c *channel) {
 func (w *Writer) channel(id tracer.ChanID) *channel {
 	c := w.chans[id]
 	if c == nil {
-		c = &channel{}
+		c = &channel{id: id, shown: -1}
+		c.display = w.chanDisplay(nil, id, "")
 		w.chans[id] = c
 	}
 	return c
@@ -556,22 +636,36 @@ func (w *Writer) metadataInt(b []byte, name string, tid tracer.GoID, v int64) []
 }
 
 // handoffSlice renders the name and args of a send or receive slice.
-func (w *Writer) handoffSlice(name, args []byte, op string, e *tracer.Event) ([]byte, []byte) {
-	s := append(w.tmp[:0], op...)
-	s = append(s, ' ')
-	s = w.valueName(s, e.V)
-	if op == "send" {
-		s = append(s, " on "...)
-	} else {
-		s = append(s, " from "...)
+func (w *Writer) handoffSlice(name, args []byte, op string, e *tracer.Event, made bool) ([]byte, []byte) {
+	label, hasLabel := w.labels[e.V]
+	var esc []byte
+	if hasLabel {
+		esc = w.escape(label)
 	}
-	s = w.chanName(s, e.Ch)
-	name = tracer.AppendJSONString(name, string(s))
-	args = append(args, `{"value":`...)
-	args = tracer.AppendJSONString(args, w.labels[e.V])
-	args = append(args, `,"v":`...)
+	name = append(name, '"')
+	name = append(name, op...)
+	if hasLabel {
+		name = append(name, ` \"`...)
+		name = append(name, esc...)
+		name = append(name, `\""`...)
+	} else {
+		name = append(name, " v"...)
+		name = strconv.AppendInt(name, int64(e.V), 10)
+		name = append(name, '"')
+	}
+	args = append(args, `{"v":`...)
 	args = strconv.AppendInt(args, int64(e.V), 10)
-	args = w.chanArgs(args, e.Ch)
+	if hasLabel {
+		args = append(args, `,"value":"`...)
+		args = append(args, esc...)
+		args = append(args, '"')
+	}
+	args = append(args, `,"channel":"`...)
+	args = append(args, w.channel(e.Ch).display...)
+	args = append(args, '"')
+	if made {
+		args = append(args, `,"made":true`...)
+	}
 	args = appendField(args, "conf", e.Conf)
 	args = appendField(args, "at", e.At)
 	args = append(args, `,"seq":`...)
@@ -579,35 +673,34 @@ func (w *Writer) handoffSlice(name, args []byte, op string, e *tracer.Event) ([]
 	return name, append(args, '}')
 }
 
-// chanArgs appends ,"channel":...,"ch":N (or, first in an object,
-// without the comma).
-func (w *Writer) chanArgs(b []byte, ch tracer.ChanID) []byte {
-	if b[len(b)-1] != '{' {
-		b = append(b, ',')
+// escape returns s escaped for a JSON string, without its quotes.
+func (w *Writer) escape(s string) []byte {
+	if b, ok := w.esc[s]; ok {
+		return b
 	}
-	b = append(b, `"channel":`...)
-	name := ""
-	if c := w.chans[ch]; c != nil {
-		name = c.name
+	q := tracer.AppendJSONString(nil, s)
+	b := q[1 : len(q)-1]
+	if len(w.esc) < maxEscapeCache {
+		w.esc[s] = b
 	}
-	b = tracer.AppendJSONString(b, name)
-	b = append(b, `,"ch":`...)
-	return strconv.AppendInt(b, int64(ch), 10)
+	return b
 }
 
 func (w *Writer) blockName(b []byte, e *tracer.Event) []byte {
-	s := append(w.tmp[:0], "blocked: "...)
-	s = append(s, e.On...)
+	b = append(b, `"blocked: `...)
+	b = appendEscaped(b, e.On)
 	switch e.On {
 	case tracer.OnSend, tracer.OnRecv:
-		s = w.chanName(append(s, " on "...), e.Ch)
+		b = append(b, " on "...)
+		b = append(b, w.channel(e.Ch).display...)
 	case tracer.OnLock:
-		s = append(s, ' ')
-		s = append(s, w.mutexName(e.Mu)...)
+		b = append(b, ' ')
+		b = appendEscaped(b, w.mutexName(e.Mu))
 	case tracer.OnJoin:
-		s = w.goName(append(s, ' '), e.Child, w.gnames[e.Child])
+		b = append(b, ' ')
+		b = appendEscaped(b, string(w.goName(w.tmp[:0], e.Child, w.gnames[e.Child])))
 	}
-	return tracer.AppendJSONString(b, string(s))
+	return append(b, '"')
 }
 
 func (w *Writer) blockArgs(b []byte, e *tracer.Event) []byte {
@@ -615,7 +708,9 @@ func (w *Writer) blockArgs(b []byte, e *tracer.Event) []byte {
 	b = tracer.AppendJSONString(b, e.On)
 	switch e.On {
 	case tracer.OnSend, tracer.OnRecv:
-		b = w.chanArgs(b, e.Ch)
+		b = append(b, `,"channel":"`...)
+		b = append(b, w.channel(e.Ch).display...)
+		b = append(b, '"')
 	case tracer.OnLock:
 		b = append(b, `,"mu":`...)
 		b = strconv.AppendInt(b, int64(e.Mu), 10)
@@ -638,31 +733,54 @@ func (w *Writer) goName(b []byte, id tracer.GoID, name string) []byte {
 	return b
 }
 
-// chanName appends "ch1 "jobs"" (or "ch1").
+// chanName appends ch1 "jobs" (or ch1).
 func (w *Writer) chanName(b []byte, ch tracer.ChanID) []byte {
 	b = append(b, "ch"...)
 	b = strconv.AppendInt(b, int64(ch), 10)
 	if c := w.chans[ch]; c != nil && c.name != "" {
-		b = append(b, ' ')
-		b = strconv.AppendQuote(b, c.name)
+		b = append(b, ' ', '"')
+		b = append(b, c.name...)
+		b = append(b, '"')
+	}
+	return b
+}
+
+// chanDisplay appends ch1 "jobs" (or ch1) escaped for a JSON string.
+func (w *Writer) chanDisplay(b []byte, ch tracer.ChanID, name string) []byte {
+	b = append(b, "ch"...)
+	b = strconv.AppendInt(b, int64(ch), 10)
+	if name != "" {
+		b = append(b, ` \"`...)
+		b = appendEscaped(b, name)
+		b = append(b, `\"`...)
 	}
 	return b
 }
 
 func (w *Writer) mutexName(mu tracer.MutexID) string {
 	if m := w.mutexes[mu]; m != nil && m.name != "" {
-		return strconv.Quote(m.name)
+		return `"` + m.name + `"`
 	}
 	return "mu" + strconv.FormatInt(int64(mu), 10)
 }
 
-// valueName appends the value's label, quoted, or "v7" when it has none.
+// valueName appends the value's label in quotes, or v7 when it has none.
 func (w *Writer) valueName(b []byte, v tracer.ValueID) []byte {
 	if l := w.labels[v]; l != "" {
-		return strconv.AppendQuote(b, l)
+		b = append(b, '"')
+		b = append(b, l...)
+		return append(b, '"')
 	}
 	b = append(b, 'v')
 	return strconv.AppendInt(b, int64(v), 10)
+}
+
+// appendEscaped appends s escaped for a JSON string, without quotes.
+func appendEscaped(b []byte, s string) []byte {
+	n := len(b)
+	b = tracer.AppendJSONString(b, s)
+	copy(b[n:], b[n+1:len(b)-1])
+	return b[:len(b)-2]
 }
 
 // appendIDs appends ,"pid":1,"tid":N.
