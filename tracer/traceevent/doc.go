@@ -46,7 +46,10 @@
 // # Memory
 //
 // A Writer holds: one entry per live goroutine (its open slice), one name
-// per goroutine seen, one entry per channel and mutex, one label per value
-// made and not yet dropped, and one entry per value sent and not yet
-// received (the send half of its flow arrow). It never holds the events.
+// per goroutine seen, one entry per channel and mutex, one entry per value
+// sent and not yet received (the send half of its flow arrow), and the
+// labels of at most [MaxLabels] values (the latest made and not dropped;
+// an older value is named by its id). It never holds the events. The
+// label ring is what bounds an import, which makes a value per handoff
+// and never drops one.
 package traceevent

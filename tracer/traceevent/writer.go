@@ -136,7 +136,17 @@ type Writer struct {
 	nextID  uint64
 	free    []*goTrack
 	esc     map[string][]byte // labels escaped for JSON strings, a few thousand at most
+	// made holds the values whose labels are kept, oldest first, a ring
+	// of at most MaxLabels: imports make a value per handoff and never
+	// drop it.
+	made     []tracer.ValueID
+	madeNext int
 }
+
+// MaxLabels is how many values' labels a Writer keeps: those of the
+// values made most recently and not dropped. An older value is named by
+// its id (v123).
+const MaxLabels = 1 << 16
 
 // maxEscapeCache bounds Writer.esc.
 const maxEscapeCache = 4096
@@ -281,7 +291,7 @@ func (w *Writer) Write(e *tracer.Event) error {
 			w.release(e.Mu, m, t)
 		}
 	case tracer.KindMake:
-		w.labels[e.V] = e.Label
+		w.keepLabel(e.V, e.Label)
 		g.made, g.hasMade, g.madeTS = *e, true, max(t, g.floor())
 	case tracer.KindUse:
 		op := "use "
@@ -325,6 +335,19 @@ func (w *Writer) send(g *goTrack, e *tracer.Event, made bool) {
 	if _, dup := w.pending[key]; !dup {
 		w.pending[key] = pendingSend{tid: e.G, ts: g.start + 1}
 	}
+}
+
+// keepLabel remembers v's label, forgetting the oldest when there are
+// MaxLabels.
+func (w *Writer) keepLabel(v tracer.ValueID, label string) {
+	if len(w.made) < MaxLabels {
+		w.made = append(w.made, v)
+	} else {
+		delete(w.labels, w.made[w.madeNext])
+		w.made[w.madeNext] = v
+		w.madeNext = (w.madeNext + 1) % MaxLabels
+	}
+	w.labels[v] = label
 }
 
 // writeMake writes the make instant g held back.
