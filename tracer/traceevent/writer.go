@@ -120,7 +120,7 @@ type Stats struct {
 // does not still makes a well-formed file.
 type Writer struct {
 	w     *bufio.Writer
-	buf   []byte // the event being written
+	buf   []byte // the event being written, begun by line
 	tmp   []byte // a name being made
 	err   error
 	first bool
@@ -131,7 +131,7 @@ type Writer struct {
 	gnames  map[tracer.GoID]string
 	chans   map[tracer.ChanID]*channel
 	mutexes map[tracer.MutexID]*mutex
-	labels  map[tracer.ValueID]string
+	labels  map[tracer.ValueID]label
 	pending map[flowKey]pendingSend
 	nextID  uint64
 	free    []*goTrack
@@ -141,6 +141,12 @@ type Writer struct {
 	// drop it.
 	made     []tracer.ValueID
 	madeNext int
+}
+
+// label is a value's label, and the same escaped for a JSON string.
+type label struct {
+	raw string
+	esc []byte
 }
 
 // MaxLabels is how many values' labels a Writer keeps: those of the
@@ -161,11 +167,12 @@ func NewWriter(w io.Writer, h tracer.Header) *Writer {
 		gnames:  map[tracer.GoID]string{},
 		chans:   map[tracer.ChanID]*channel{},
 		mutexes: map[tracer.MutexID]*mutex{},
-		labels:  map[tracer.ValueID]string{},
+		labels:  map[tracer.ValueID]label{},
 		pending: map[flowKey]pendingSend{},
 		esc:     map[string][]byte{},
 	}
-	b := append(tw.buf[:0], `{"displayTimeUnit":"ns","otherData":{"format":"handoff trace, exported by handoff export"`...)
+	var b []byte
+	b = append(b, `{"displayTimeUnit":"ns","otherData":{"format":"handoff trace, exported by handoff export"`...)
 	b = appendField(b, "source", h.Source)
 	b = appendField(b, "clock", h.Clock)
 	b = appendField(b, "note", h.Note)
@@ -175,9 +182,9 @@ func NewWriter(w io.Writer, h tracer.Header) *Writer {
 	if h.Source != "" {
 		name = "handoff: " + h.Source
 	}
-	tw.buf = tw.metadata(b[:0], "process_name", 0, "name", name)
+	tw.buf = tw.metadata(tw.line(), "process_name", 0, "name", name)
 	tw.flush()
-	tw.buf = tw.metadataInt(tw.buf[:0], "process_sort_index", 0, ProcessID)
+	tw.buf = tw.metadataInt(tw.line(), "process_sort_index", 0, ProcessID)
 	tw.flush()
 	return tw
 }
@@ -339,7 +346,7 @@ func (w *Writer) send(g *goTrack, e *tracer.Event, made bool) {
 
 // keepLabel remembers v's label, forgetting the oldest when there are
 // MaxLabels.
-func (w *Writer) keepLabel(v tracer.ValueID, label string) {
+func (w *Writer) keepLabel(v tracer.ValueID, text string) {
 	if len(w.made) < MaxLabels {
 		w.made = append(w.made, v)
 	} else {
@@ -347,7 +354,7 @@ func (w *Writer) keepLabel(v tracer.ValueID, label string) {
 		w.made[w.madeNext] = v
 		w.madeNext = (w.madeNext + 1) % MaxLabels
 	}
-	w.labels[v] = label
+	w.labels[v] = label{raw: text, esc: w.escape(text)}
 }
 
 // writeMake writes the make instant g held back.
@@ -412,10 +419,10 @@ func (w *Writer) spawn(id tracer.GoID, name string, t tracer.Time) *goTrack {
 	old, seen := w.gnames[id]
 	w.gnames[id] = name
 	if !seen || old != name {
-		w.buf = w.metadata(w.buf[:0], "thread_name", id, "name", string(w.goName(nil, id, name)))
+		w.buf = w.metadata(w.line(), "thread_name", id, "name", string(w.goName(nil, id, name)))
 		w.flush()
 		if !seen {
-			w.buf = w.metadataInt(w.buf[:0], "thread_sort_index", id, int64(id))
+			w.buf = w.metadataInt(w.line(), "thread_sort_index", id, int64(id))
 			w.flush()
 		}
 	}
@@ -453,7 +460,7 @@ func (w *Writer) close(g *goTrack, t tracer.Time) {
 	}
 	end := max(t, g.start)
 	if end > g.start || g.kind == sliceHandoff {
-		b := append(w.buf[:0], `{"name":`...)
+		b := append(w.line(), `{"name":`...)
 		cat := "state"
 		switch g.kind {
 		case sliceRunning:
@@ -495,7 +502,7 @@ func (w *Writer) instant(g *goTrack, e *tracer.Event, cat string, name, extra []
 }
 
 func (w *Writer) instantAt(g *goTrack, e *tracer.Event, cat string, name, extra []byte, ts tracer.Time) {
-	b := append(w.buf[:0], `{"name":"`...)
+	b := append(w.line(), `{"name":"`...)
 	b = appendEscaped(b, string(name))
 	b = append(b, `","cat":"`...)
 	b = append(b, cat...)
@@ -522,7 +529,7 @@ func (w *Writer) flow(p pendingSend, to tracer.GoID, ts tracer.Time) {
 		tid tracer.GoID
 		ts  tracer.Time
 	}{{`"s"`, p.tid, p.ts}, {`"f","bp":"e"`, to, ts}} {
-		b := append(w.buf[:0], `{"name":"handoff","cat":"handoff","ph":`...)
+		b := append(w.line(), `{"name":"handoff","cat":"handoff","ph":`...)
 		b = append(b, half.ph...)
 		b = append(b, `,"id":`...)
 		b = strconv.AppendUint(b, w.nextID, 10)
@@ -561,7 +568,7 @@ func (w *Writer) writeCounter(c *channel) {
 		return
 	}
 	c.shown = c.occupancy
-	b := append(w.buf[:0], `{"name":"`...)
+	b := append(w.line(), `{"name":"`...)
 	b = append(b, c.display...)
 	b = append(b, `","cat":"channel","ph":"C","ts":`...)
 	b = appendMicros(b, c.pendT)
@@ -600,16 +607,16 @@ func (w *Writer) mutexTrack(id tracer.MutexID, name string, named bool) *mutex {
 	if name != "" {
 		track += " " + strconv.Quote(name)
 	}
-	w.buf = w.metadata(w.buf[:0], "thread_name", tid, "name", track)
+	w.buf = w.metadata(w.line(), "thread_name", tid, "name", track)
 	w.flush()
-	w.buf = w.metadataInt(w.buf[:0], "thread_sort_index", tid, int64(tid))
+	w.buf = w.metadataInt(w.line(), "thread_sort_index", tid, int64(tid))
 	w.flush()
 	return m
 }
 
 // release writes a hold of mutex id ending at t.
 func (w *Writer) release(id tracer.MutexID, m *mutex, t tracer.Time) {
-	b := append(w.buf[:0], `{"name":`...)
+	b := append(w.line(), `{"name":`...)
 	b = tracer.AppendJSONString(b, string(w.goName(append(w.tmp[:0], "held by "...), m.hold.g, w.gnames[m.hold.g])))
 	b = append(b, `,"cat":"lock","ph":"X","ts":`...)
 	b = appendMicros(b, m.hold.start)
@@ -623,16 +630,23 @@ func (w *Writer) release(id tracer.MutexID, m *mutex, t tracer.Time) {
 	m.held = false
 }
 
-// flush writes w.buf as the next element of traceEvents.
-func (w *Writer) flush() {
+// line starts the next element of traceEvents in the free space of the
+// writer's buffer, where it is written without a copy when it fits.
+func (w *Writer) line() []byte {
+	b := w.w.AvailableBuffer()
 	if w.first {
 		w.first = false
-	} else {
-		w.w.WriteString(",\n")
+		return b
 	}
+	return append(b, ',', '\n')
+}
+
+// flush writes w.buf, begun by line, as the next element of traceEvents.
+func (w *Writer) flush() {
 	if _, err := w.w.Write(w.buf); err != nil && w.err == nil {
 		w.err = fmt.Errorf("write trace events: %w", err)
 	}
+	w.buf = nil
 	w.stats.Written++
 }
 
@@ -660,11 +674,8 @@ func (w *Writer) metadataInt(b []byte, name string, tid tracer.GoID, v int64) []
 
 // handoffSlice renders the name and args of a send or receive slice.
 func (w *Writer) handoffSlice(name, args []byte, op string, e *tracer.Event, made bool) ([]byte, []byte) {
-	label, hasLabel := w.labels[e.V]
-	var esc []byte
-	if hasLabel {
-		esc = w.escape(label)
-	}
+	l := w.labels[e.V]
+	esc, hasLabel := l.esc, l.raw != ""
 	name = append(name, '"')
 	name = append(name, op...)
 	if hasLabel {
@@ -789,9 +800,9 @@ func (w *Writer) mutexName(mu tracer.MutexID) string {
 
 // valueName appends the value's label in quotes, or v7 when it has none.
 func (w *Writer) valueName(b []byte, v tracer.ValueID) []byte {
-	if l := w.labels[v]; l != "" {
+	if l := w.labels[v]; l.raw != "" {
 		b = append(b, '"')
-		b = append(b, l...)
+		b = append(b, l.raw...)
 		return append(b, '"')
 	}
 	b = append(b, 'v')
