@@ -129,6 +129,7 @@ type Writer struct {
 
 	gs      map[tracer.GoID]*goTrack
 	gnames  map[tracer.GoID]string
+	ended   map[tracer.GoID]tracer.Time // goroutines that ended before their last slice did
 	chans   map[tracer.ChanID]*channel
 	mutexes map[tracer.MutexID]*mutex
 	labels  map[tracer.ValueID]label
@@ -165,6 +166,7 @@ func NewWriter(w io.Writer, h tracer.Header) *Writer {
 		first:   true,
 		gs:      map[tracer.GoID]*goTrack{},
 		gnames:  map[tracer.GoID]string{},
+		ended:   map[tracer.GoID]tracer.Time{},
 		chans:   map[tracer.ChanID]*channel{},
 		mutexes: map[tracer.MutexID]*mutex{},
 		labels:  map[tracer.ValueID]label{},
@@ -267,6 +269,11 @@ func (w *Writer) Write(e *tracer.Event) error {
 			w.instant(g, e, "event", []byte("aborted"), nil)
 		case e.Panic != "":
 			w.instant(g, e, "event", []byte("panic"), appendField(nil, "panic", e.Panic))
+		}
+		if g.cursor > t {
+			// Its last slice was pushed past its end: should the trace
+			// (wrongly) show it again, start it after that slice.
+			w.ended[e.G] = g.cursor
 		}
 		delete(w.gs, e.G)
 		w.free = append(w.free, g)
@@ -435,6 +442,10 @@ func (w *Writer) spawn(id tracer.GoID, name string, t tracer.Time) *goTrack {
 			g = &goTrack{}
 		}
 		g.id, g.instant = id, -1
+		if c, ok := w.ended[id]; ok {
+			g.cursor = c
+			delete(w.ended, id)
+		}
 		w.gs[id] = g
 		w.open(g, t, sliceRunning)
 	}

@@ -237,13 +237,18 @@ func TestSameTimestamps(t *testing.T) {
 		{T: T, Kind: tracer.KindRecv, G: 2, Ch: 1, V: 1},
 		{T: T, Kind: tracer.KindBlock, G: 2, Ch: 2, On: tracer.OnRecv},
 		{T: T + 1, Kind: tracer.KindEnd, G: 3},
+		// Not a sensible trace: g4 ends at the instant it sends, then acts.
+		{T: T + 2, Kind: tracer.KindGo, G: 1, Child: 4, Name: "ghost"},
+		{T: T + 2, Kind: tracer.KindSend, G: 4, Ch: 1, V: 2},
+		{T: T + 2, Kind: tracer.KindEnd, G: 4},
+		{T: T + 2, Kind: tracer.KindRecv, G: 4, Ch: 1, V: 2},
 	}
 	for i := range evs {
 		evs[i].Seq = uint64(i + 1)
 	}
 	sum := check(t, export(t, tracer.Header{}, evs), evs)
-	if sum.Flows != 3 {
-		t.Errorf("%d flows, want 3", sum.Flows)
+	if sum.Flows != 4 {
+		t.Errorf("%d flows, want 4", sum.Flows)
 	}
 }
 
