@@ -129,7 +129,7 @@ type Writer struct {
 
 	gs      map[tracer.GoID]*goTrack
 	gnames  map[tracer.GoID]string
-	ended   map[tracer.GoID]tracer.Time // goroutines that ended before their last slice did
+	ended   map[tracer.GoID]tracer.Time // goroutines whose track reaches past their end: where to resume
 	chans   map[tracer.ChanID]*channel
 	mutexes map[tracer.MutexID]*mutex
 	labels  map[tracer.ValueID]label
@@ -270,10 +270,10 @@ func (w *Writer) Write(e *tracer.Event) error {
 		case e.Panic != "":
 			w.instant(g, e, "event", []byte("panic"), appendField(nil, "panic", e.Panic))
 		}
-		if g.cursor > t {
-			// Its last slice was pushed past its end: should the trace
-			// (wrongly) show it again, start it after that slice.
-			w.ended[e.G] = g.cursor
+		if resume := max(g.cursor, g.instant+1); resume > t {
+			// Its last slice or instant is at or past its end: should the
+			// trace (wrongly) show it again, start it after them.
+			w.ended[e.G] = resume
 		}
 		delete(w.gs, e.G)
 		w.free = append(w.free, g)
