@@ -107,13 +107,30 @@ func streamInput(arg string, start func(tracer.Header) error, emit func(*tracer.
 func streamTrace(r *bufio.Reader, name string, start func(tracer.Header) error, emit func(*tracer.Event) error) error {
 	head, _ := r.Peek(64)
 	for _, d := range traceDecoders {
-		if d.stream != nil && d.detect(head) {
+		if !d.detect(head) {
+			continue
+		}
+		if d.stream != nil {
 			h, each := d.stream(r, name)
 			if err := start(h); err != nil {
 				return err
 			}
 			return each(emit)
 		}
+		// A format that can only be read whole.
+		h, evs, err := d.decode(r, name)
+		if err != nil {
+			return err
+		}
+		if err := start(h); err != nil {
+			return err
+		}
+		for i := range evs {
+			if err := emit(&evs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	if t := bytes.TrimLeft(head, " \t\r\n"); len(t) > 0 && t[0] != '{' {
 		return errors.New("not a handoff trace (JSON Lines) or any trace format handoff knows")
