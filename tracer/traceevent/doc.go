@@ -5,7 +5,9 @@
 //
 // # The mapping
 //
-// The whole program is one process (pid 1) named after the trace's source.
+// The whole program is one process (pid 1) named after the trace's source
+// (its metadata on tid 1: Perfetto's JSON importer takes the pid as the tid
+// when an event gives none).
 // Timestamps are microseconds since the trace began, written with three
 // decimals so that nanoseconds survive; displayTimeUnit is "ns".
 //

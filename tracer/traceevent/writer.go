@@ -184,9 +184,9 @@ func NewWriter(w io.Writer, h tracer.Header) *Writer {
 	if h.Source != "" {
 		name = "handoff: " + h.Source
 	}
-	tw.buf = tw.metadata(tw.line(), "process_name", 0, "name", name)
+	tw.buf = tw.metadata(tw.line(), "process_name", ProcessID, "name", name)
 	tw.flush()
-	tw.buf = tw.metadataInt(tw.line(), "process_sort_index", 0, ProcessID)
+	tw.buf = tw.metadataInt(tw.line(), "process_sort_index", ProcessID, ProcessID)
 	tw.flush()
 	return tw
 }
