@@ -207,6 +207,11 @@ var safeJSON = func() (t [256]bool) {
 	return t
 }()
 
+// AppendJSONString appends s to b as a JSON string, escaped as the trace
+// format writes strings; invalid UTF-8 becomes U+FFFD. Other writers of
+// JSON (tracer/traceevent) share it.
+func AppendJSONString(b []byte, s string) []byte { return appendJSONString(b, s) }
+
 // appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
 func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')

@@ -9,6 +9,7 @@ Usage:
 	handoff render INPUT -o OUT
 	handoff serve [--addr 127.0.0.1:7070] [--open] [TRACE...]
 	handoff import TRACE -o OUT.jsonl
+	handoff export INPUT -o OUT.json
 
 INPUT is the name of a scenario (handoff list shows them) or a trace file:
 handoff's JSON Lines format (docs/trace-format.md) or a Go execution trace.
@@ -20,6 +21,10 @@ goroutines that blocked and why, and the rules that were broken. With
 
 Check prints each broken rule with its explanation. It exits 0 when the
 trace is clean, 1 when it found violations, and 2 for bad usage or input.
+
+Export writes INPUT in Chrome's Trace Event format (JSON), which
+ui.perfetto.dev and chrome://tracing open: a track per goroutine, a flow
+arrow per handoff, channels as counters (docs/export.md).
 
 Errors start with "handoff:" and go to standard error.
 */

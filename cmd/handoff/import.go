@@ -18,7 +18,7 @@ func init() {
 		name:   "go execution trace",
 		detect: exectrace.Detect,
 		header: func(name string) tracer.Header {
-			return tracer.Header{Format: tracer.FormatName, Version: tracer.FormatVersion, Source: name, Clock: "imported", Note: exectrace.Note}
+			return tracer.Header{Format: tracer.FormatName, Version: tracer.FormatVersion, Source: filepath.Base(name), Clock: "imported", Note: exectrace.Note}
 		},
 		stream: func(r io.Reader, emit func(*tracer.Event) error) error {
 			_, err := exectrace.Convert(r, exectrace.Options{}, emit)
