@@ -38,14 +38,22 @@ type hub struct {
 	live        *session                     // the current live session, or nil
 	cancelRun   context.CancelFunc
 	nextSession int
+	nextViewer  int
 	slowDropped uint64
 	liveDropped uint64
 }
 
 // session is one live run: a scenario the server runs, or a program
 // streaming to /ingest. Its events are kept for viewers who join later.
+//
+// The server runs one session at a time. It belongs to the viewer who
+// started it (by): that viewer's page shows it; every other page is told
+// and keeps its own view, offering to follow. A new run ends the one
+// before it, whose viewers keep what they saw and are told why it ended.
 type session struct {
 	id      int
+	by      int    // the viewer who started it; 0 for a program
+	seed    uint64 // a scenario's seed
 	source  string
 	kind    string // "scenario" or "program"
 	events  []byte // the events so far, JSON objects separated by commas
@@ -139,6 +147,7 @@ func (h *hub) forget(c *websocket.Conn) {
 // viewer is one browser page. Its writer goroutine is the only one that
 // writes to conn; everyone else puts messages in send, never waiting.
 type viewer struct {
+	id   int // told to the page in hello, so that it knows its own runs
 	conn *websocket.Conn
 	send chan []byte
 	gone chan struct{} // closed when the viewer must stop: slow, or disconnected
@@ -194,10 +203,12 @@ func (h *hub) broadcastLocked(msg []byte) {
 
 // Messages from a viewer.
 type request struct {
-	Op       string `json:"op"`       // run, stop, open
-	Scenario string `json:"scenario"` // run
-	PaceMS   *int   `json:"pace"`     // run: milliseconds between steps
-	Trace    int    `json:"trace"`    // open: index into Config.Traces
+	Op       string  `json:"op"`       // run, stop, open
+	Scenario string  `json:"scenario"` // run
+	PaceMS   *int    `json:"pace"`     // run: milliseconds between steps
+	Seed     *uint64 `json:"seed"`     // run: draws the pauses; 0 when absent
+	Session  int     `json:"session"`  // stop: the session to stop; 0 is the current one
+	Trace    int     `json:"trace"`    // open: index into Config.Traces
 }
 
 func (h *hub) serveViewer(w http.ResponseWriter, r *http.Request) {
@@ -216,7 +227,9 @@ func (h *hub) serveViewer(w http.ResponseWriter, r *http.Request) {
 
 	h.mu.Lock()
 	h.flushLocked() // the backlog below holds every event; nothing may follow twice
-	v.send <- h.helloLocked()
+	h.nextViewer++
+	v.id = h.nextViewer
+	v.send <- h.helloLocked(v)
 	if h.live != nil {
 		v.send <- h.liveBacklogLocked()
 	}
@@ -251,11 +264,13 @@ func (h *hub) serveViewer(w http.ResponseWriter, r *http.Request) {
 		}
 		switch req.Op {
 		case "run":
-			if msg := h.startRun(req); msg != "" {
+			if msg := h.startRun(v, req); msg != "" {
 				v.queue(h.ctx, errorMsg(msg))
 			}
 		case "stop":
-			h.stopRun()
+			if msg := h.stopRun(req.Session); msg != "" {
+				v.queue(h.ctx, errorMsg(msg))
+			}
 		case "open":
 			if !h.streamTrace(v, req.Trace) {
 				return
@@ -270,7 +285,7 @@ func errorMsg(msg string) []byte {
 	return append(appendString([]byte(`{"type":"error","msg":`), msg), '}')
 }
 
-func (h *hub) helloLocked() []byte {
+func (h *hub) helloLocked(v *viewer) []byte {
 	type traceInfo struct {
 		ID     int           `json:"id"`
 		Name   string        `json:"name"`
@@ -279,6 +294,7 @@ func (h *hub) helloLocked() []byte {
 	}
 	hello := struct {
 		Type        string         `json:"type"`
+		Viewer      int            `json:"viewer"`
 		Scenarios   []ScenarioInfo `json:"scenarios"`
 		CanRun      bool           `json:"canRun"`
 		CanSVG      bool           `json:"canSVG"`
@@ -287,6 +303,7 @@ func (h *hub) helloLocked() []byte {
 		DefaultPace int64          `json:"defaultPace"`
 	}{
 		Type:        "hello",
+		Viewer:      v.id,
 		Scenarios:   h.s.cfg.Scenarios,
 		CanRun:      h.s.cfg.Run != nil,
 		CanSVG:      h.s.cfg.RenderSVG != nil,
@@ -313,7 +330,7 @@ func (h *hub) viewersMsgLocked() []byte {
 func (h *hub) liveBacklogLocked() []byte {
 	s := h.live
 	b := make([]byte, 0, 128+len(s.events))
-	b = fmt.Appendf(b, `{"type":"live","session":%d,"kind":%q,"source":`, s.id, s.kind)
+	b = fmt.Appendf(b, `{"type":"live","session":%d,"by":%d,"seed":%d,"kind":%q,"source":`, s.id, s.by, s.seed, s.kind)
 	b = appendString(b, s.source)
 	b = append(b, `,"events":[`...)
 	b = append(b, s.events...)
@@ -330,10 +347,20 @@ func (h *hub) liveEndMsgLocked(s *session) []byte {
 }
 
 // newSession makes a live session the current one and tells every viewer.
-func (h *hub) newSessionLocked(source, kind string) *session {
+// The session before it, if still running, ends here, and its viewers are
+// told why; its runner's own end comes later and changes nothing.
+func (h *hub) newSessionLocked(source, kind string, by int, seed uint64) *session {
 	h.flushLocked()
+	if old := h.live; old != nil && !old.done {
+		old.done = true
+		old.err = "stopped: a run of " + source + " took its place"
+		if kind == "program" {
+			old.err = "stopped: program " + source + " connected"
+		}
+		h.broadcastLocked(h.liveEndMsgLocked(old))
+	}
 	h.nextSession++
-	s := &session{id: h.nextSession, source: source, kind: kind}
+	s := &session{id: h.nextSession, by: by, seed: seed, source: source, kind: kind}
 	h.live = s
 	h.broadcastLocked(h.liveBacklogLocked())
 	return s
@@ -433,7 +460,7 @@ func (k sessionSink) Close() error                  { return nil }
 
 // startRun starts a scenario as the live session, stopping the one before.
 // It returns a message for the viewer when it cannot.
-func (h *hub) startRun(req request) string {
+func (h *hub) startRun(v *viewer, req request) string {
 	if h.s.cfg.Run == nil {
 		return "run: this server cannot run scenarios"
 	}
@@ -451,6 +478,13 @@ func (h *hub) startRun(req request) string {
 		}
 		pace = time.Duration(*req.PaceMS) * time.Millisecond
 	}
+	var seed uint64
+	if req.Seed != nil {
+		if *req.Seed > MaxSeed {
+			return fmt.Sprintf("run: seed must be between 0 and %d, not %d", uint64(MaxSeed), *req.Seed)
+		}
+		seed = *req.Seed
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -461,23 +495,30 @@ func (h *hub) startRun(req request) string {
 	}
 	ctx, cancel := context.WithCancel(h.ctx)
 	h.cancelRun = cancel
-	s := h.newSessionLocked(req.Scenario, "scenario")
+	s := h.newSessionLocked(req.Scenario, "scenario", v.id, seed)
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
 		defer cancel()
-		err := h.s.cfg.Run(ctx, req.Scenario, pace, sessionSink{h, s})
+		err := h.s.cfg.Run(ctx, req.Scenario, RunOptions{Pace: pace, Seed: seed}, sessionSink{h, s})
 		h.endSession(s, err)
 	}()
 	return ""
 }
 
-func (h *hub) stopRun() {
+// stopRun stops the current run, if it is session id (any session when id
+// is 0). It returns a message for the viewer when that run is not the
+// current one: a page's Stop never ends a run it is not watching.
+func (h *hub) stopRun(id int) string {
 	h.mu.Lock()
+	defer h.mu.Unlock()
+	if id != 0 && (h.live == nil || h.live.id != id) {
+		return fmt.Sprintf("stop: run %d is not the current run", id)
+	}
 	if h.cancelRun != nil {
 		h.cancelRun()
 	}
-	h.mu.Unlock()
+	return ""
 }
 
 // streamTrace sends named trace i to viewer v alone, in batches, waiting for
@@ -539,7 +580,7 @@ func (h *hub) serveIngest(w http.ResponseWriter, r *http.Request) {
 		h.cancelRun()
 		h.cancelRun = nil
 	}
-	s := h.newSessionLocked(source, "program")
+	s := h.newSessionLocked(source, "program", 0, 0)
 	h.mu.Unlock()
 
 	// The reader blocks inside a message; a goroutine reads, and this one
