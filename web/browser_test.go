@@ -446,6 +446,15 @@ func BenchmarkPageFrameRate(b *testing.B) {
 func TestBrowserViews(t *testing.T) {
 	bctx := newBrowser(t)
 	cfg := browserConfig(t)
+	// a live run that outlasts whatever the tests do while it goes on,
+	// however loaded the machine: 400 events at 300 ms, two minutes
+	cfg.Scenarios = append(cfg.Scenarios, ScenarioInfo{Name: "long-run", Summary: "many small steps"})
+	cfg.Run = fakeRun(map[string][]tracer.Event{
+		"bounded-producers": boundedProducers(),
+		"backpressure":      backpressure(),
+		"use-after-send":    useAfterSend(),
+		"long-run":          synth(4, 400),
+	})
 	_, ts := start(t, cfg)
 	landed := func(source string, step int) string {
 		return fmt.Sprintf(`handoff.model && handoff.model.source === %s && handoff.landing === null && handoff.step === %d`, jsString(source), step)
@@ -506,11 +515,11 @@ func TestBrowserViews(t *testing.T) {
 			t.Errorf("a fresh page opened on another viewer's run")
 		}
 		do(t, b,
-			chromedp.SetValue(chromedp.CSS("#scenario"), "backpressure"),
+			chromedp.SetValue(chromedp.CSS("#scenario"), "long-run"),
 			chromedp.SetValue(chromedp.CSS("#pace"), "300"),
 			chromedp.Click(chromedp.CSS("#run")),
 		)
-		poll(t, b, `handoff.model && handoff.model.source === 'backpressure' && handoff.n > 3`, patience)
+		poll(t, b, `handoff.model && handoff.model.source === 'long-run' && handoff.n > 3`, patience)
 		// a has heard of b's run: it offers to follow and keeps its view
 		poll(t, a, `!document.getElementById('follow').hidden`, patience)
 		if got := eval[string](t, a, `handoff.model.source + ' ' + handoff.step + ' ' + location.search`); got != "bounded-producers 30 ?scenario=bounded-producers&step=30" {
@@ -522,6 +531,16 @@ func TestBrowserViews(t *testing.T) {
 		if eval[bool](t, c, `handoff.model !== null`) {
 			t.Errorf("a fresh page opened on another viewer's run")
 		}
+		// opening a link runs the scenario for that page alone: b's live
+		// run goes on
+		d := tab(t, bctx, ts.URL+"/?scenario=use-after-send&seed=5&step=3", 1280, 720)
+		poll(t, d, landed("use-after-send", 3), patience)
+		if got := search(d); got != "?scenario=use-after-send&seed=5&step=3" {
+			t.Errorf("a link with a seed: the address became %q", got)
+		}
+		if eval[bool](t, b, `handoff.model.done`) {
+			t.Errorf("opening a link ended another viewer's live run: %q", text(t, b, "#status"))
+		}
 		screenshot(t, a, "second-viewer-run-1280x720")
 		// a's Stop does not stop b's run, which a does not watch
 		do(t, a, chromedp.Click(chromedp.CSS("#stop")))
@@ -531,7 +550,7 @@ func TestBrowserViews(t *testing.T) {
 		}
 		// a follows by choice
 		do(t, a, chromedp.Click(chromedp.CSS("#follow")))
-		poll(t, a, `handoff.model.source === 'backpressure'`, patience)
+		poll(t, a, `handoff.model.source === 'long-run'`, patience)
 		do(t, b, chromedp.Click(chromedp.CSS("#stop")))
 		poll(t, b, `handoff.model.done && document.getElementById('status').textContent.includes('stopped')`, patience)
 	})
@@ -608,7 +627,7 @@ func TestBrowserViews(t *testing.T) {
 	t.Run("a bad link says what is wrong", func(t *testing.T) {
 		ctx := tab(t, bctx, ts.URL, 1280, 720)
 		for _, tc := range []struct{ query, want string }{
-			{"?scenario=nope&step=3", "scenario=nope: this server has no such scenario (it has bounded-producers, use-after-send, backpressure)"},
+			{"?scenario=nope&step=3", "scenario=nope: this server has no such scenario (it has bounded-producers, use-after-send, backpressure, long-run)"},
 			{"?scenario=backpressure&step=abc", "step=abc: not a whole number"},
 			{"?scenario=backpressure&step=-1", "step=-1: not a whole number"},
 			{"?trace=9", "trace=9: this server has 2 trace files (trace=1 to trace=2)"},

@@ -64,6 +64,8 @@ type msg struct {
 	Viewer    int               `json:"viewer"`
 	By        int               `json:"by"`
 	Seed      uint64            `json:"seed"`
+	Name      string            `json:"name"`
+	Scenario  string            `json:"scenario"`
 	Source    string            `json:"source"`
 	Kind      string            `json:"kind"`
 	Events    json.RawMessage   `json:"events"`
@@ -344,6 +346,64 @@ func TestRunsBelongToTheirViewer(t *testing.T) {
 	defer mu.Unlock()
 	if len(seeds) != 2 || seeds[0] != 42 || seeds[1] != 0 {
 		t.Errorf("the runner was handed seeds %v, want [42 0]", seeds)
+	}
+}
+
+// TestRecordForOneViewer checks the runs a link asks for: at full speed,
+// sent to the viewer who asked alone, never a live session.
+func TestRecordForOneViewer(t *testing.T) {
+	cfg := testConfig()
+	var mu sync.Mutex
+	var got []RunOptions
+	run := cfg.Run
+	cfg.Run = func(ctx context.Context, name string, o RunOptions, sink tracer.Sink) error {
+		mu.Lock()
+		got = append(got, o)
+		mu.Unlock()
+		return run(ctx, name, o, sink)
+	}
+	_, ts := start(t, cfg)
+	a, b := dial(t, ts, "/ws", nil), dial(t, ts, "/ws", nil)
+	read(t, a)
+	read(t, b)
+	a.WriteJSON(map[string]any{"op": "record", "scenario": "bounded-producers", "seed": 7, "pace": 5000})
+	var n int
+	var types []string
+	end := readUntil(t, a, "trace-end", func(m msg) {
+		types = append(types, m.Type)
+		switch m.Type {
+		case "trace":
+			if m.Seed != 7 || m.Scenario != "bounded-producers" || m.Name != "bounded-producers" {
+				t.Errorf("start of the recording: %+v", m)
+			}
+		case "trace-events":
+			n += len(m.events(t))
+		case "live", "events", "live-end":
+			t.Errorf("a recording made a live message: %+v", m)
+		}
+	})
+	if end.Error != "" || n != len(boundedProducers()) {
+		t.Errorf("the recording ended with error %q and %d events, want none and %d (messages %v)", end.Error, n, len(boundedProducers()), types)
+	}
+	a.WriteJSON(map[string]any{"op": "record", "scenario": "nope"})
+	if m := readUntil(t, a, "error", nil); m.Msg != `record: no scenario named "nope"` {
+		t.Errorf("recording an unknown scenario: %q", m.Msg)
+	}
+	// b heard nothing of it: the next message b gets is its own error
+	b.WriteJSON(map[string]any{"op": "dance"})
+	for {
+		m := read(t, b)
+		if m.Type == "error" {
+			break
+		}
+		if m.Type != "viewers" {
+			t.Errorf("another viewer got a %s message from a recording", m.Type)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0] != (RunOptions{Pace: 0, Seed: 7}) {
+		t.Errorf("the runner was asked for %+v, want one run at full speed with seed 7", got)
 	}
 }
 

@@ -100,16 +100,17 @@ function onMessage(m) {
     case 'events':
       if (m.session === ui.liveSession && ui.liveModel) {
         ui.liveModel.append(m.events);
-        if (ui.model === ui.liveModel) { refreshBounds(); land(); }
+        if (ui.model === ui.liveModel) refreshBounds();
       }
       break;
     case 'live-end':
       if (m.session === ui.liveSession) liveEnded(m);
       break;
     case 'trace':
-      ui.pendingTrace = new Model(m.name, 'trace');
-      ui.pendingTrace.link = { trace: m.id + 1 };
-      status(`loading ${m.name}…`);
+      // a named trace, or a scenario recorded for this page alone (a link)
+      ui.pendingTrace = new Model(m.name, m.scenario ? 'recording' : 'trace');
+      ui.pendingTrace.link = m.scenario ? { scenario: m.scenario, seed: m.seed || 0 } : { trace: m.id + 1 };
+      status(m.scenario ? `running ${m.scenario}…` : `loading ${m.name}…`);
       break;
     case 'trace-events':
       if (ui.pendingTrace) ui.pendingTrace.append(m.events);
@@ -121,6 +122,7 @@ function onMessage(m) {
         status(`${ui.pendingTrace.source}: ${ui.pendingTrace.n} events`);
         ui.pendingTrace = null;
         land();
+        if (m.error) status(m.error, true);
       }
       break;
     case 'viewers':
@@ -148,10 +150,10 @@ function onLive(m) {
   if (again && ui.model === old) {
     // the same run, sent again whole: keep the step and the follow
     ui.model = mdl;
-    refreshBounds(); land();
+    refreshBounds();
   } else if (ui.liveMine) {
+    ui.landing = null;
     show(mdl);
-    if (ui.landing) { ui.follow = false; land(); }
   } else if (m.kind === 'program' && !m.done && !ui.landing &&
              (!ui.model || (ui.model.kind === 'live' && ui.follow && ui.model.programRun))) {
     // a run already under way is followed from where it is now, not
@@ -176,21 +178,19 @@ function liveEnded(m) {
   const drops = m.dropped ? ` (${m.dropped} events not kept)` : '';
   if (m.error && !m.error.startsWith('stopped')) status(`run of ${mdl.source} failed: ${m.error}${drops}`, true);
   else status(`run of ${mdl.source} ${m.error || 'finished'}: ${mdl.n} events${drops}`);
-  land();
 }
 
-// land puts the page on the step its URL asked for, once the run or the
-// trace on stage has that many steps, or has ended with fewer.
+// land puts the page on the step its URL asked for, once the recording or
+// the trace it asked for is on stage.
 function land() {
   const L = ui.landing, m = ui.model;
-  if (!L || !m || m.kind === 'file') return;
-  if (m.n < L.step && !m.done) return;
+  if (!L || !m || !m.link) return;
   ui.landing = null;
   setPlaying(false);
   ui.follow = false;
   setStep(Math.min(L.step, m.n));
   if (m.n < L.step) status(`the link asks for step ${L.step}, but this run has ${m.n} steps: showing the last`, true);
-  else status(`${m.source}: step ${L.step} of ${m.done ? m.n : m.n + ' so far'}`);
+  else status(`${m.source}: step ${L.step} of ${m.n}`);
   writeURL(true);
 }
 
@@ -287,14 +287,12 @@ function openURLView(hello) {
     if (!hello.canRun) return urlProblem(`scenario=${url.scenario}: this server cannot run scenarios`);
     $('scenario').value = url.scenario;
     showScenario();
-    const o = { op: 'run', scenario: url.scenario, pace: Number($('pace').value) };
+    // a run for this page alone, at full speed: opening a link disturbs
+    // no one's live run
+    const o = { op: 'record', scenario: url.scenario };
     if (url.seed !== undefined) o.seed = url.seed;
-    if (url.step !== undefined) {
-      // to land on a step, the run goes at full speed
-      o.pace = 0;
-      ui.landing = { step: url.step };
-      status(`running ${url.scenario} to step ${url.step}…`);
-    } else status(`running ${url.scenario}…`);
+    ui.landing = { step: url.step ?? 0 };
+    status(`running ${url.scenario}…`);
     sendOp(o);
   } else if (url.trace !== undefined) {
     const n = hello.traces.length;
@@ -363,7 +361,7 @@ function updateMode() {
   if (!m) { b.hidden = true; return; }
   b.hidden = false;
   const running = m.kind === 'live' && !m.done;
-  b.textContent = running ? 'live' : m.kind === 'live' ? 'recorded run' : 'replay';
+  b.textContent = running ? 'live' : m.kind === 'live' || m.kind === 'recording' ? 'recorded run' : 'replay';
   b.className = 'badge' + (running ? ' live' : '');
 }
 
