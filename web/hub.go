@@ -578,7 +578,9 @@ func (h *hub) record(v *viewer, req request) bool {
 		return false
 	}
 	errText := ""
-	if err != nil {
+	if errors.Is(err, context.DeadlineExceeded) {
+		errText = fmt.Sprintf("record: the run took longer than %v; it is shown up to there", recordTimeout)
+	} else if err != nil {
 		errText = "record: " + err.Error()
 	} else if sink.dropped > 0 {
 		errText = fmt.Sprintf("record: the run made more than %d events; the first %d are kept", maxRecordEvents, maxRecordEvents)
