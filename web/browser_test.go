@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/gorilla/websocket"
 
 	"github.com/handoff-viz/handoff/internal/browsertest"
 
@@ -553,6 +555,26 @@ func TestBrowserViews(t *testing.T) {
 		poll(t, a, `handoff.model.source === 'long-run'`, patience)
 		do(t, b, chromedp.Click(chromedp.CSS("#stop")))
 		poll(t, b, `handoff.model.done && document.getElementById('status').textContent.includes('stopped')`, patience)
+	})
+
+	t.Run("a program's stream", func(t *testing.T) {
+		a := tab(t, bctx, ts.URL, 1280, 720)
+		b := tab(t, bctx, ts.URL+"/?trace=1&step=7", 1280, 720)
+		poll(t, b, landed("synth.jsonl", 7), patience)
+		prog := dial(t, ts, "/ingest", nil)
+		lines := bytes.SplitAfter(traceFile(t, boundedProducers()), []byte("\n"))
+		prog.WriteMessage(websocket.TextMessage, bytes.Join(lines[:10], nil))
+		// a page with nothing on stage follows the program as it streams;
+		// a page replaying a trace keeps it and is offered the stream
+		poll(t, a, `handoff.model && handoff.model.source === 'test' && handoff.n === 9 && !handoff.model.done`, patience)
+		poll(t, b, `!document.getElementById('follow').hidden && document.getElementById('status').textContent.includes('program test is streaming')`, patience)
+		if got := eval[string](t, b, `handoff.model.source + ' ' + handoff.step`); got != "synth.jsonl 7" {
+			t.Errorf("a program's stream changed a replaying page to %q", got)
+		}
+		prog.WriteMessage(websocket.TextMessage, bytes.Join(lines[10:], nil))
+		prog.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+		poll(t, a, fmt.Sprintf(`handoff.model.done && handoff.n === %d`, len(boundedProducers())), patience)
+		poll(t, b, `document.getElementById('follow').hidden`, patience)
 	})
 
 	t.Run("keys work after using each control", func(t *testing.T) {
