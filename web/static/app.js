@@ -226,7 +226,9 @@ function onHello(m) {
   if (m.traces.length === 0) ul.innerHTML = '<li class="muted small">No trace files were named on the command line.</li>';
   $('export-svg').disabled = !m.canSVG;
   $('svg-note').hidden = m.canSVG;
-  if (first) openURLView(m);
+  // a link's recording or trace lost with the connection is asked again
+  ui.pendingTrace = null;
+  if (first || ui.landing) { ui.urlError = ''; openURLView(m); }
 }
 
 // ---- the address bar ----
