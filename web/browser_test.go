@@ -387,13 +387,20 @@ func TestBrowser(t *testing.T) {
 			// so the run is still going when Stop is pressed below, even
 			// on a loaded machine (at 30 ms it could end first, and the
 			// page then rightly said "finished", not "stopped"). Another
-			// viewer starts it.
-			other := tab(t, bctx, ts.URL, 800, 600)
+			// viewer starts it, and leaves (the run goes on without it; its
+			// tab would only take frames from the one measured next).
+			other, leave := chromedp.NewContext(bctx)
 			do(t, other,
+				chromedp.EmulateViewport(800, 600),
+				chromedp.Navigate(ts.URL),
+				void(chromedp.Poll[bool](`document.getElementById('conn').textContent === 'connected'`, chromedp.WithPollingTimeout(patience))),
 				chromedp.SetValue(chromedp.CSS("#scenario"), "bounded-producers"),
 				chromedp.SetValue(chromedp.CSS("#pace"), "300"),
 				chromedp.Click(chromedp.CSS("#run")),
 			)
+			poll(t, other, `handoff.model && handoff.model.source === 'bounded-producers'`, patience)
+			checkErrors(t, other)
+			leave()
 			// the page was replaying a trace: it offers the live run
 			// rather than taking the stage away
 			poll(t, ctx, `!document.getElementById('follow').hidden`, patience)
