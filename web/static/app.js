@@ -30,7 +30,7 @@ const ui = {
   pendingTrace: null,   // a named trace being streamed in
   viewer: 0,            // this page's id on the server: a live run by this id is this page's own
   liveMine: false,      // the current live session was started by this page
-  landing: null,        // {step, asked}: a step the URL asks for, reached once the run or trace has it
+  landing: null,        // {step}: the step the URL asks for, taken once its recording or trace is on stage
   urlError: '',         // what is wrong with the URL's parameters, shown on the page
 };
 
@@ -189,7 +189,7 @@ function land() {
   setPlaying(false);
   ui.follow = false;
   setStep(Math.min(L.step, m.n));
-  if (m.n < L.step) status(`the link asks for step ${L.step}, but this run has ${m.n} steps: showing the last`, true);
+  if (m.n < L.step) status(`the link asks for step ${L.step}, but this ${m.kind === 'trace' ? 'trace' : 'run'} has ${m.n} steps: showing the last`, true);
   else status(`${m.source}: step ${L.step} of ${m.n}`);
   writeURL(true);
 }
@@ -1073,7 +1073,7 @@ document.addEventListener('keydown', ev => {
 // a focused button clicks on space's keyup, a select opens on its keypress
 for (const type of ['keyup', 'keypress']) {
   document.addEventListener(type, ev => {
-    if (keys[ev.key] && !ev.ctrlKey && !ev.metaKey && !ev.altKey && !isTextField(ev.target)) ev.preventDefault();
+    if (keys[ev.key] && ev.key !== 'Escape' && !ev.ctrlKey && !ev.metaKey && !ev.altKey && !isTextField(ev.target)) ev.preventDefault();
   }, true);
 }
 function showKeys(on) { $('keys').hidden = !on; }
