@@ -67,7 +67,7 @@ func BenchmarkLive20(b *testing.B) {
 		b.Run(map[int]string{1: "baseline-1-viewer", 20: "20-viewers"}[viewers], func(b *testing.B) {
 			cfg := Config{
 				Scenarios: []ScenarioInfo{{Name: "synth"}},
-				Run: func(ctx context.Context, name string, pace time.Duration, sink tracer.Sink) error {
+				Run: func(ctx context.Context, name string, o RunOptions, sink tracer.Sink) error {
 					for i := 0; i < len(evs); i += 64 {
 						sink.Emit(evs[i:min(i+64, len(evs))])
 					}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/gorilla/websocket"
 
 	"github.com/handoff-viz/handoff/internal/browsertest"
 
@@ -296,7 +299,6 @@ func TestBrowser(t *testing.T) {
 		a := tab(t, bctx, ts.URL, 1280, 720)
 		b := tab(t, bctx, ts.URL, 1280, 720)
 		poll(t, a, `document.getElementById('viewers').textContent === '2 viewers'`, patience)
-		eval[bool](t, b, `(window.__before = handoff.model, true)`)
 		// 150 ms a step: the run lasts over 10 s, so the other tab sees it
 		// under way before it ends, however loaded the machine.
 		do(t, a,
@@ -304,8 +306,17 @@ func TestBrowser(t *testing.T) {
 			chromedp.SetValue(chromedp.CSS("#pace"), "150"),
 			chromedp.Click(chromedp.CSS("#run")),
 		)
-		// the run is under way in the other tab before it ends
-		poll(t, b, `handoff.model && handoff.model !== window.__before && handoff.model.source === 'bounded-producers' && handoff.n > 0 && !handoff.model.done`, patience)
+		// the other tab keeps its own view, and is offered the run; it
+		// follows by choice while the run is under way
+		poll(t, b, `!document.getElementById('follow').hidden && document.getElementById('status').textContent.includes('another viewer started a run of bounded-producers')`, patience)
+		if eval[bool](t, b, `handoff.model !== null`) {
+			t.Errorf("another viewer's run took the stage of a page that had nothing on it")
+		}
+		do(t, b, chromedp.Click(chromedp.CSS("#follow")))
+		poll(t, b, `handoff.model && handoff.model.source === 'bounded-producers' && handoff.n > 0`, patience)
+		if eval[bool](t, b, `handoff.model.done`) {
+			t.Fatal("the run ended before the other tab followed it; the test needs a slower pace")
+		}
 		want := boundedProducers()
 		for i, ctx := range []context.Context{a, b} {
 			poll(t, ctx, `handoff.model.source === 'bounded-producers' && handoff.model.done && handoff.step === handoff.n`, patience)
@@ -377,12 +388,21 @@ func TestBrowser(t *testing.T) {
 			// 300 ms a step: bounded-producers' 73 events take over 20 s,
 			// so the run is still going when Stop is pressed below, even
 			// on a loaded machine (at 30 ms it could end first, and the
-			// page then rightly said "finished", not "stopped").
-			do(t, ctx,
+			// page then rightly said "finished", not "stopped"). Another
+			// viewer starts it, and leaves (the run goes on without it; its
+			// tab would only take frames from the one measured next).
+			other, leave := chromedp.NewContext(bctx)
+			do(t, other,
+				chromedp.EmulateViewport(800, 600),
+				chromedp.Navigate(ts.URL),
+				void(chromedp.Poll[bool](`document.getElementById('conn').textContent === 'connected'`, chromedp.WithPollingTimeout(patience))),
 				chromedp.SetValue(chromedp.CSS("#scenario"), "bounded-producers"),
 				chromedp.SetValue(chromedp.CSS("#pace"), "300"),
 				chromedp.Click(chromedp.CSS("#run")),
 			)
+			poll(t, other, `handoff.model && handoff.model.source === 'bounded-producers'`, patience)
+			checkErrors(t, other)
+			leave()
 			// the page was replaying a trace: it offers the live run
 			// rather than taking the stage away
 			poll(t, ctx, `!document.getElementById('follow').hidden`, patience)
@@ -428,4 +448,238 @@ func BenchmarkPageFrameRate(b *testing.B) {
 		}
 		b.ReportMetric(sum/float64(b.N), fmt.Sprintf("fps-%dx%d", vp.w, vp.h))
 	}
+}
+
+// TestBrowserViews checks that a view is each viewer's own and can be
+// linked to: the URL lands on a step and keeps it across a reload,
+// another viewer's Run leaves the view alone, the keys work whatever
+// control was used last, and a bad link says what is wrong.
+func TestBrowserViews(t *testing.T) {
+	bctx := newBrowser(t)
+	cfg := browserConfig(t)
+	// a live run that outlasts whatever the tests do while it goes on,
+	// however loaded the machine: 400 events at 300 ms, two minutes
+	cfg.Scenarios = append(cfg.Scenarios, ScenarioInfo{Name: "long-run", Summary: "many small steps"})
+	cfg.Run = fakeRun(map[string][]tracer.Event{
+		"bounded-producers": boundedProducers(),
+		"backpressure":      backpressure(),
+		"use-after-send":    useAfterSend(),
+		"long-run":          synth(4, 400),
+	})
+	_, ts := start(t, cfg)
+	landed := func(source string, step int) string {
+		return fmt.Sprintf(`handoff.model && handoff.model.source === %s && handoff.landing === null && handoff.step === %d`, jsString(source), step)
+	}
+	search := func(ctx context.Context) string { return eval[string](t, ctx, `location.search`) }
+
+	t.Run("the URL reproduces the step after a reload", func(t *testing.T) {
+		ctx := tab(t, bctx, ts.URL+"/?scenario=bounded-producers&step=20&token=kept", 1280, 720)
+		poll(t, ctx, landed("bounded-producers", 20), patience)
+		poll(t, ctx, `handoff.model.done`, patience) // it goes on to its end, the stage stays
+		if got := eval[int](t, ctx, `handoff.step`); got != 20 {
+			t.Errorf("the run went on and the page left step 20 for %d", got)
+		}
+		// the address bar follows the steps, keeping what it does not know
+		entries := eval[int](t, ctx, `history.length`)
+		do(t, ctx, chromedp.KeyEvent(kb.ArrowRight), chromedp.KeyEvent(kb.ArrowRight), chromedp.KeyEvent(kb.ArrowRight))
+		poll(t, ctx, `location.search === '?scenario=bounded-producers&step=23&token=kept'`, patience)
+		if n := eval[int](t, ctx, `history.length`); n != entries {
+			t.Errorf("stepping made %d history entries, want none", n-entries)
+		}
+		want := eval[string](t, ctx, `JSON.stringify(handoff.summary())`)
+		do(t, ctx, chromedp.Reload())
+		poll(t, ctx, landed("bounded-producers", 23), patience)
+		if got := eval[string](t, ctx, `JSON.stringify(handoff.summary())`); got != want {
+			t.Errorf("after a reload the stage shows\n%s\nwant\n%s", got, want)
+		}
+		time.Sleep(500 * time.Millisecond) // the tokens settle
+		screenshot(t, ctx, "url-bounded-producers-step23-1280x720")
+
+		// a named trace, counted from 1, with present=1: the stage alone
+		do(t, ctx, chromedp.Navigate(ts.URL+"/?trace=2&step=400&present=1"))
+		poll(t, ctx, landed("200 goroutines", 400), patience)
+		if vis := eval[bool](t, ctx, `getComputedStyle(document.getElementById('side')).display !== 'none'`); vis {
+			t.Error("present=1: the side panel is still shown")
+		}
+		do(t, ctx, chromedp.KeyEvent(kb.End))
+		poll(t, ctx, fmt.Sprintf(`location.search === '?trace=2&step=%d&present=1'`, len(cfg.Traces[1].Events)), patience)
+		do(t, ctx, chromedp.Reload())
+		poll(t, ctx, landed("200 goroutines", len(cfg.Traces[1].Events)), patience)
+		screenshot(t, ctx, "url-trace2-present-1280x720")
+
+		// a step past the end lands on the last, and says so
+		do(t, ctx, chromedp.Navigate(ts.URL+"/?scenario=use-after-send&step=999"))
+		poll(t, ctx, landed("use-after-send", len(useAfterSend())), patience)
+		if s := text(t, ctx, "#status"); !strings.Contains(s, fmt.Sprintf("the link asks for step 999, but this run has %d steps", len(useAfterSend()))) {
+			t.Errorf("a step past the end: the page says %q", s)
+		}
+		if got := search(ctx); got != fmt.Sprintf("?scenario=use-after-send&step=%d", len(useAfterSend())) {
+			t.Errorf("after landing on the last step the address is %q", got)
+		}
+	})
+
+	t.Run("a second viewer's Run leaves the first viewer's step alone", func(t *testing.T) {
+		a := tab(t, bctx, ts.URL+"/?scenario=bounded-producers&step=30", 1280, 720)
+		poll(t, a, landed("bounded-producers", 30)+` && handoff.model.done`, patience)
+		b := tab(t, bctx, ts.URL, 1280, 720)
+		if eval[bool](t, b, `handoff.model !== null`) {
+			t.Errorf("a fresh page opened on another viewer's run")
+		}
+		do(t, b,
+			chromedp.SetValue(chromedp.CSS("#scenario"), "long-run"),
+			chromedp.SetValue(chromedp.CSS("#pace"), "300"),
+			chromedp.Click(chromedp.CSS("#run")),
+		)
+		poll(t, b, `handoff.model && handoff.model.source === 'long-run' && handoff.n > 3`, patience)
+		// a has heard of b's run: it offers to follow and keeps its view
+		poll(t, a, `!document.getElementById('follow').hidden`, patience)
+		if got := eval[string](t, a, `handoff.model.source + ' ' + handoff.step + ' ' + location.search`); got != "bounded-producers 30 ?scenario=bounded-producers&step=30" {
+			t.Errorf("after another viewer's Run the first shows %q", got)
+		}
+		// a page opened now starts on the landing state, not on b's run
+		c := tab(t, bctx, ts.URL, 1280, 720)
+		poll(t, c, `!document.getElementById('follow').hidden`, patience)
+		if eval[bool](t, c, `handoff.model !== null`) {
+			t.Errorf("a fresh page opened on another viewer's run")
+		}
+		// opening a link runs the scenario for that page alone: b's live
+		// run goes on
+		d := tab(t, bctx, ts.URL+"/?scenario=use-after-send&seed=5&step=3", 1280, 720)
+		poll(t, d, landed("use-after-send", 3), patience)
+		if got := search(d); got != "?scenario=use-after-send&seed=5&step=3" {
+			t.Errorf("a link with a seed: the address became %q", got)
+		}
+		if eval[bool](t, b, `handoff.model.done`) {
+			t.Errorf("opening a link ended another viewer's live run: %q", text(t, b, "#status"))
+		}
+		screenshot(t, a, "second-viewer-run-1280x720")
+		// a's Stop does not stop b's run, which a does not watch
+		do(t, a, chromedp.Click(chromedp.CSS("#stop")))
+		poll(t, a, `document.getElementById('status').textContent === 'no live run on this page to stop'`, patience)
+		if eval[bool](t, b, `handoff.model.done`) {
+			t.Errorf("the other viewer's Stop ended b's run")
+		}
+		// a follows by choice
+		do(t, a, chromedp.Click(chromedp.CSS("#follow")))
+		poll(t, a, `handoff.model.source === 'long-run'`, patience)
+		do(t, b, chromedp.Click(chromedp.CSS("#stop")))
+		poll(t, b, `handoff.model.done && document.getElementById('status').textContent.includes('stopped')`, patience)
+	})
+
+	t.Run("a program's stream", func(t *testing.T) {
+		a := tab(t, bctx, ts.URL, 1280, 720)
+		b := tab(t, bctx, ts.URL+"/?trace=1&step=7", 1280, 720)
+		poll(t, b, landed("synth.jsonl", 7), patience)
+		prog := dial(t, ts, "/ingest", nil)
+		lines := bytes.SplitAfter(traceFile(t, boundedProducers()), []byte("\n"))
+		prog.WriteMessage(websocket.TextMessage, bytes.Join(lines[:10], nil))
+		// a page with nothing on stage follows the program as it streams;
+		// a page replaying a trace keeps it and is offered the stream
+		poll(t, a, `handoff.model && handoff.model.source === 'test' && handoff.n === 9 && !handoff.model.done`, patience)
+		poll(t, b, `!document.getElementById('follow').hidden && document.getElementById('status').textContent.includes('program test is streaming')`, patience)
+		if got := eval[string](t, b, `handoff.model.source + ' ' + handoff.step`); got != "synth.jsonl 7" {
+			t.Errorf("a program's stream changed a replaying page to %q", got)
+		}
+		prog.WriteMessage(websocket.TextMessage, bytes.Join(lines[10:], nil))
+		prog.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+		poll(t, a, fmt.Sprintf(`handoff.model.done && handoff.n === %d`, len(boundedProducers())), patience)
+		poll(t, b, `document.getElementById('follow').hidden`, patience)
+	})
+
+	t.Run("keys work after using each control", func(t *testing.T) {
+		ctx := tab(t, bctx, ts.URL+"/?trace=1&step=10", 1280, 720)
+		poll(t, ctx, landed("synth.jsonl", 10), patience)
+		controls := []struct {
+			sel   string
+			focus chromedp.Action[chromedp.Void] // how a person reaches it
+		}{
+			{"#scenario", chromedp.Focus(chromedp.CSS("#scenario"))},
+			{"#pace", chromedp.Focus(chromedp.CSS("#pace"))},
+			{"#speed", chromedp.Focus(chromedp.CSS("#speed"))},
+			{"#scrub", chromedp.Focus(chromedp.CSS("#scrub"))},
+			{"#play", chromedp.Click(chromedp.CSS("#play"))},
+			{"#fwd", chromedp.Click(chromedp.CSS("#fwd"))},
+			{"#back", chromedp.Click(chromedp.CSS("#back"))},
+			{"#first", chromedp.Click(chromedp.CSS("#first"))},
+			{"#last", chromedp.Click(chromedp.CSS("#last"))},
+			{"#theme", chromedp.Click(chromedp.CSS("#theme"))},
+		}
+		values := `[...document.querySelectorAll('select')].map(s => s.value).join(',')`
+		for _, c := range controls {
+			do(t, ctx, c.focus)
+			eval[bool](t, ctx, `handoff.pause(), handoff.setStep(10), true`)
+			if got := eval[string](t, ctx, `'#' + document.activeElement.id`); got != c.sel {
+				t.Fatalf("%s: the focus is on %s", c.sel, got)
+			}
+			before := eval[string](t, ctx, values)
+			do(t, ctx, chromedp.KeyEvent(kb.ArrowRight), chromedp.KeyEvent(kb.ArrowRight), chromedp.KeyEvent(kb.ArrowLeft))
+			if got := eval[int](t, ctx, `handoff.step`); got != 11 {
+				t.Errorf("%s focused: right, right, left left the page at step %d, want 11", c.sel, got)
+			}
+			do(t, ctx, chromedp.KeyEvent(" "))
+			// a focused button must not be clicked too: #fwd or #back
+			// would pause and step, #play would undo the play
+			if !eval[bool](t, ctx, `handoff.playing`) {
+				t.Errorf("%s focused: space did not start playing", c.sel)
+			}
+			do(t, ctx, chromedp.KeyEvent(" "))
+			if eval[bool](t, ctx, `handoff.playing`) {
+				t.Errorf("%s focused: space did not pause", c.sel)
+			}
+			do(t, ctx, chromedp.KeyEvent(kb.End))
+			if got, n := eval[int](t, ctx, `handoff.step`), eval[int](t, ctx, `handoff.n`); got != n {
+				t.Errorf("%s focused: End went to step %d of %d", c.sel, got, n)
+			}
+			do(t, ctx, chromedp.KeyEvent(kb.Home))
+			if got := eval[int](t, ctx, `handoff.step`); got != 0 {
+				t.Errorf("%s focused: Home went to step %d", c.sel, got)
+			}
+			if after := eval[string](t, ctx, values); after != before {
+				t.Errorf("%s focused: the keys changed the selects from %s to %s", c.sel, before, after)
+			}
+			if eval[string](t, ctx, `handoff.model.source`) != "synth.jsonl" {
+				t.Errorf("%s focused: the keys changed what is on stage", c.sel)
+			}
+		}
+		// the list of keys
+		do(t, ctx, chromedp.KeyEvent("?"))
+		poll(t, ctx, `!document.getElementById('keys').hidden`, patience)
+		screenshot(t, ctx, "keys-overlay-1280x720")
+		do(t, ctx, chromedp.KeyEvent(kb.Escape))
+		poll(t, ctx, `document.getElementById('keys').hidden`, patience)
+		// in a text field the keys are the field's
+		eval[bool](t, ctx, `(() => { const i = document.createElement('input'); i.id = 'typing'; document.body.append(i); i.focus(); handoff.setStep(5); return true; })()`)
+		do(t, ctx, chromedp.KeyEvent("a "), chromedp.KeyEvent(kb.ArrowRight))
+		if got := eval[string](t, ctx, `handoff.step + ' ' + handoff.playing + ' ' + JSON.stringify(document.getElementById('typing').value)`); got != `5 false "a "` {
+			t.Errorf("typing in a text field: step, playing, field = %s, want 5 false \"a \"", got)
+		}
+	})
+
+	t.Run("a bad link says what is wrong", func(t *testing.T) {
+		ctx := tab(t, bctx, ts.URL, 1280, 720)
+		for _, tc := range []struct{ query, want string }{
+			{"?scenario=nope&step=3", "scenario=nope: this server has no such scenario (it has bounded-producers, use-after-send, backpressure, long-run)"},
+			{"?scenario=backpressure&step=abc", "step=abc: not a whole number"},
+			{"?scenario=backpressure&step=-1", "step=-1: not a whole number"},
+			{"?trace=9", "trace=9: this server has 2 trace files (trace=1 to trace=2)"},
+			{"?trace=0", "trace=0: traces are counted from 1"},
+			{"?step=4", "step= needs scenario= or trace="},
+			{"?trace=1&seed=3", "seed= is for a scenario"},
+			{"?scenario=backpressure&present=yes", "present=yes: want present=1"},
+		} {
+			do(t, ctx, chromedp.Navigate(ts.URL+"/"+tc.query))
+			poll(t, ctx, `document.getElementById('status').className === 'error' && handoff.urlError !== ''`, patience)
+			if s := text(t, ctx, "#status"); !strings.Contains(s, tc.want) {
+				t.Errorf("%s: the page says %q, want %q", tc.query, s, tc.want)
+			}
+			if eval[bool](t, ctx, `handoff.model !== null`) {
+				t.Errorf("%s: something was put on stage", tc.query)
+			}
+			if got := search(ctx); got != tc.query {
+				t.Errorf("%s: the address bar changed to %q", tc.query, got)
+			}
+			checkErrors(t, ctx)
+		}
+		screenshot(t, ctx, "bad-link-1280x720")
+	})
 }

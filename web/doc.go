@@ -17,6 +17,16 @@
 //	POST /api/svg      a trace file; the SVG drawn by Config.RenderSVG
 //	                   (?theme=light, dark or print: the page's theme)
 //
+// # Each viewer's view
+//
+// The server runs one live session at a time, and says whose it is: hello
+// gives each page its viewer number, a live session names the viewer who
+// started it, and the page shows only its own runs, offering the others.
+// A link's scenario is a recording for one viewer alone (the record
+// request, at full speed, bounded in number, events and time), so that
+// opening a link disturbs no one's live run. The page reads and writes the
+// links itself (docs/web.md lists their parameters).
+//
 // # Many viewers, bad peers
 //
 // Every WebSocket connection has one writer goroutine and a bounded queue

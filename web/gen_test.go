@@ -165,17 +165,17 @@ func synth(n, events int) []tracer.Event {
 }
 
 // fakeRun stands in for scenarios.Record: it emits a hand-built trace one
-// event at a time, pausing pace between events, until ctx is cancelled.
-func fakeRun(traces map[string][]tracer.Event) func(ctx context.Context, name string, pace time.Duration, sink tracer.Sink) error {
-	return func(ctx context.Context, name string, pace time.Duration, sink tracer.Sink) error {
+// event at a time, pausing o.Pace between events, until ctx is cancelled.
+func fakeRun(traces map[string][]tracer.Event) func(ctx context.Context, name string, o RunOptions, sink tracer.Sink) error {
+	return func(ctx context.Context, name string, o RunOptions, sink tracer.Sink) error {
 		evs, ok := traces[name]
 		if !ok {
 			return fmt.Errorf("no scenario %q", name)
 		}
 		defer sink.Close()
 		for i := range evs {
-			if pace > 0 {
-				t := time.NewTimer(pace)
+			if o.Pace > 0 {
+				t := time.NewTimer(o.Pace)
 				select {
 				case <-ctx.Done():
 					t.Stop()

@@ -23,6 +23,18 @@ const writeWait = 10 * time.Second
 // streamed to a viewer.
 const batchSize = 4096
 
+// A recording is a scenario run for one viewer alone, at full speed, for a
+// link that names a scenario: it is sent to that viewer like a named trace
+// and never disturbs the live session. maxRecordings run at once (others
+// wait their turn), each kept to maxRecordEvents events (about 64 MB as
+// tracer.Events; the chapter's scenarios make a few hundred) and
+// recordTimeout.
+const (
+	maxRecordings   = 2
+	maxRecordEvents = 200_000
+	recordTimeout   = time.Minute
+)
+
 // hub holds the viewers, the live session and the runs.
 type hub struct {
 	s        *Server
@@ -31,6 +43,8 @@ type hub struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup // every goroutine the server starts, and every WebSocket handler
 
+	recordings chan struct{} // a token per recording under way
+
 	mu          sync.Mutex
 	closed      bool
 	viewers     map[*viewer]struct{}
@@ -38,14 +52,22 @@ type hub struct {
 	live        *session                     // the current live session, or nil
 	cancelRun   context.CancelFunc
 	nextSession int
+	nextViewer  int
 	slowDropped uint64
 	liveDropped uint64
 }
 
 // session is one live run: a scenario the server runs, or a program
 // streaming to /ingest. Its events are kept for viewers who join later.
+//
+// The server runs one session at a time. It belongs to the viewer who
+// started it (by): that viewer's page shows it; every other page is told
+// and keeps its own view, offering to follow. A new run ends the one
+// before it, whose viewers keep what they saw and are told why it ended.
 type session struct {
 	id      int
+	by      int    // the viewer who started it; 0 for a program
+	seed    uint64 // a scenario's seed
 	source  string
 	kind    string // "scenario" or "program"
 	events  []byte // the events so far, JSON objects separated by commas
@@ -65,6 +87,7 @@ func newHub(s *Server) *hub {
 		viewers: map[*viewer]struct{}{},
 		conns:   map[*websocket.Conn]struct{}{},
 	}
+	h.recordings = make(chan struct{}, maxRecordings)
 	h.wg.Add(1)
 	go h.flusher()
 	h.upgrader = websocket.Upgrader{
@@ -139,6 +162,7 @@ func (h *hub) forget(c *websocket.Conn) {
 // viewer is one browser page. Its writer goroutine is the only one that
 // writes to conn; everyone else puts messages in send, never waiting.
 type viewer struct {
+	id   int // told to the page in hello, so that it knows its own runs
 	conn *websocket.Conn
 	send chan []byte
 	gone chan struct{} // closed when the viewer must stop: slow, or disconnected
@@ -146,6 +170,15 @@ type viewer struct {
 }
 
 func (v *viewer) stop() { v.once.Do(func() { close(v.gone) }) }
+
+func (v *viewer) isGone() bool {
+	select {
+	case <-v.gone:
+		return true
+	default:
+		return false
+	}
+}
 
 // queue puts msg in v's queue, waiting while the queue is full; it is used
 // for messages only this viewer asked for.
@@ -194,10 +227,12 @@ func (h *hub) broadcastLocked(msg []byte) {
 
 // Messages from a viewer.
 type request struct {
-	Op       string `json:"op"`       // run, stop, open
-	Scenario string `json:"scenario"` // run
-	PaceMS   *int   `json:"pace"`     // run: milliseconds between steps
-	Trace    int    `json:"trace"`    // open: index into Config.Traces
+	Op       string  `json:"op"`       // run, stop, open, record
+	Scenario string  `json:"scenario"` // run, record
+	PaceMS   *int    `json:"pace"`     // run: milliseconds between steps
+	Seed     *uint64 `json:"seed"`     // run, record: draws the pauses; 0 when absent
+	Session  int     `json:"session"`  // stop: the session to stop; 0 is the current one
+	Trace    int     `json:"trace"`    // open: index into Config.Traces
 }
 
 func (h *hub) serveViewer(w http.ResponseWriter, r *http.Request) {
@@ -216,7 +251,9 @@ func (h *hub) serveViewer(w http.ResponseWriter, r *http.Request) {
 
 	h.mu.Lock()
 	h.flushLocked() // the backlog below holds every event; nothing may follow twice
-	v.send <- h.helloLocked()
+	h.nextViewer++
+	v.id = h.nextViewer
+	v.send <- h.helloLocked(v)
 	if h.live != nil {
 		v.send <- h.liveBacklogLocked()
 	}
@@ -251,13 +288,19 @@ func (h *hub) serveViewer(w http.ResponseWriter, r *http.Request) {
 		}
 		switch req.Op {
 		case "run":
-			if msg := h.startRun(req); msg != "" {
+			if msg := h.startRun(v, req); msg != "" {
 				v.queue(h.ctx, errorMsg(msg))
 			}
 		case "stop":
-			h.stopRun()
+			if msg := h.stopRun(req.Session); msg != "" {
+				v.queue(h.ctx, errorMsg(msg))
+			}
 		case "open":
 			if !h.streamTrace(v, req.Trace) {
+				return
+			}
+		case "record":
+			if !h.record(v, req) {
 				return
 			}
 		default:
@@ -270,7 +313,7 @@ func errorMsg(msg string) []byte {
 	return append(appendString([]byte(`{"type":"error","msg":`), msg), '}')
 }
 
-func (h *hub) helloLocked() []byte {
+func (h *hub) helloLocked(v *viewer) []byte {
 	type traceInfo struct {
 		ID     int           `json:"id"`
 		Name   string        `json:"name"`
@@ -279,6 +322,7 @@ func (h *hub) helloLocked() []byte {
 	}
 	hello := struct {
 		Type        string         `json:"type"`
+		Viewer      int            `json:"viewer"`
 		Scenarios   []ScenarioInfo `json:"scenarios"`
 		CanRun      bool           `json:"canRun"`
 		CanSVG      bool           `json:"canSVG"`
@@ -287,6 +331,7 @@ func (h *hub) helloLocked() []byte {
 		DefaultPace int64          `json:"defaultPace"`
 	}{
 		Type:        "hello",
+		Viewer:      v.id,
 		Scenarios:   h.s.cfg.Scenarios,
 		CanRun:      h.s.cfg.Run != nil,
 		CanSVG:      h.s.cfg.RenderSVG != nil,
@@ -313,7 +358,7 @@ func (h *hub) viewersMsgLocked() []byte {
 func (h *hub) liveBacklogLocked() []byte {
 	s := h.live
 	b := make([]byte, 0, 128+len(s.events))
-	b = fmt.Appendf(b, `{"type":"live","session":%d,"kind":%q,"source":`, s.id, s.kind)
+	b = fmt.Appendf(b, `{"type":"live","session":%d,"by":%d,"seed":%d,"kind":%q,"source":`, s.id, s.by, s.seed, s.kind)
 	b = appendString(b, s.source)
 	b = append(b, `,"events":[`...)
 	b = append(b, s.events...)
@@ -330,10 +375,20 @@ func (h *hub) liveEndMsgLocked(s *session) []byte {
 }
 
 // newSession makes a live session the current one and tells every viewer.
-func (h *hub) newSessionLocked(source, kind string) *session {
+// The session before it, if still running, ends here, and its viewers are
+// told why; its runner's own end comes later and changes nothing.
+func (h *hub) newSessionLocked(source, kind string, by int, seed uint64) *session {
 	h.flushLocked()
+	if old := h.live; old != nil && !old.done {
+		old.done = true
+		old.err = "stopped: a run of " + source + " took its place"
+		if kind == "program" {
+			old.err = "stopped: program " + source + " connected"
+		}
+		h.broadcastLocked(h.liveEndMsgLocked(old))
+	}
 	h.nextSession++
-	s := &session{id: h.nextSession, source: source, kind: kind}
+	s := &session{id: h.nextSession, by: by, seed: seed, source: source, kind: kind}
 	h.live = s
 	h.broadcastLocked(h.liveBacklogLocked())
 	return s
@@ -433,23 +488,10 @@ func (k sessionSink) Close() error                  { return nil }
 
 // startRun starts a scenario as the live session, stopping the one before.
 // It returns a message for the viewer when it cannot.
-func (h *hub) startRun(req request) string {
-	if h.s.cfg.Run == nil {
-		return "run: this server cannot run scenarios"
-	}
-	known := false
-	for _, sc := range h.s.cfg.Scenarios {
-		known = known || sc.Name == req.Scenario
-	}
-	if !known {
-		return fmt.Sprintf("run: no scenario named %q", req.Scenario)
-	}
-	pace := h.s.cfg.DefaultPace
-	if req.PaceMS != nil {
-		if *req.PaceMS < 0 || *req.PaceMS > 10_000 {
-			return "run: pace must be between 0 and 10000 milliseconds, not " + strconv.Itoa(*req.PaceMS)
-		}
-		pace = time.Duration(*req.PaceMS) * time.Millisecond
+func (h *hub) startRun(v *viewer, req request) string {
+	o, msg := h.runOptions("run", req)
+	if msg != "" {
+		return msg
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -461,23 +503,128 @@ func (h *hub) startRun(req request) string {
 	}
 	ctx, cancel := context.WithCancel(h.ctx)
 	h.cancelRun = cancel
-	s := h.newSessionLocked(req.Scenario, "scenario")
+	s := h.newSessionLocked(req.Scenario, "scenario", v.id, o.Seed)
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
 		defer cancel()
-		err := h.s.cfg.Run(ctx, req.Scenario, pace, sessionSink{h, s})
+		err := h.s.cfg.Run(ctx, req.Scenario, o, sessionSink{h, s})
 		h.endSession(s, err)
 	}()
 	return ""
 }
 
-func (h *hub) stopRun() {
+// runOptions checks a request to run a scenario; the message says what is
+// wrong, prefixed by op.
+func (h *hub) runOptions(op string, req request) (RunOptions, string) {
+	if h.s.cfg.Run == nil {
+		return RunOptions{}, op + ": this server cannot run scenarios"
+	}
+	known := false
+	for _, sc := range h.s.cfg.Scenarios {
+		known = known || sc.Name == req.Scenario
+	}
+	if !known {
+		return RunOptions{}, fmt.Sprintf("%s: no scenario named %q", op, req.Scenario)
+	}
+	o := RunOptions{Pace: h.s.cfg.DefaultPace}
+	if req.PaceMS != nil {
+		if *req.PaceMS < 0 || *req.PaceMS > 10_000 {
+			return o, op + ": pace must be between 0 and 10000 milliseconds, not " + strconv.Itoa(*req.PaceMS)
+		}
+		o.Pace = time.Duration(*req.PaceMS) * time.Millisecond
+	}
+	if req.Seed != nil {
+		if *req.Seed > MaxSeed {
+			return o, fmt.Sprintf("%s: seed must be between 0 and %d, not %d", op, uint64(MaxSeed), *req.Seed)
+		}
+		o.Seed = *req.Seed
+	}
+	return o, ""
+}
+
+// record runs a scenario at full speed for viewer v alone and sends it the
+// events as a trace (id -1, with the scenario and seed), ending with
+// trace-end, which carries the run's error if it failed. It returns false
+// when v is gone.
+func (h *hub) record(v *viewer, req request) bool {
+	req.PaceMS = new(int) // full speed, whatever was asked
+	o, msg := h.runOptions("record", req)
+	if msg != "" {
+		return v.queue(h.ctx, errorMsg(msg))
+	}
+	select {
+	case h.recordings <- struct{}{}:
+	case <-v.gone:
+		return false
+	case <-h.ctx.Done():
+		return false
+	}
+	ctx, cancel := context.WithTimeout(h.ctx, recordTimeout)
+	h.wg.Add(1)
+	go func() { // the viewer leaving ends its recording
+		defer h.wg.Done()
+		select {
+		case <-v.gone:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	sink := &recordSink{}
+	err := h.s.cfg.Run(ctx, req.Scenario, o, sink)
+	cancel()
+	<-h.recordings
+	if v.isGone() {
+		return false
+	}
+	errText := ""
+	if errors.Is(err, context.DeadlineExceeded) {
+		errText = fmt.Sprintf("record: the run took longer than %v; it is shown up to there", recordTimeout)
+	} else if err != nil {
+		errText = "record: " + err.Error()
+	} else if sink.dropped > 0 {
+		errText = fmt.Sprintf("record: the run made more than %d events; the first %d are kept", maxRecordEvents, maxRecordEvents)
+	}
+	start := fmt.Appendf(nil, `{"type":"trace","id":-1,"events":%d,"seed":%d,"name":`, len(sink.evs), o.Seed)
+	start = appendString(start, req.Scenario)
+	start = append(start, `,"scenario":`...)
+	start = appendString(start, req.Scenario)
+	start = append(start, '}')
+	end := appendString([]byte(`{"type":"trace-end","id":-1,"error":`), errText)
+	return h.streamEvents(v, -1, start, sink.evs, append(end, '}'))
+}
+
+// recordSink keeps a recording's first maxRecordEvents events.
+type recordSink struct {
+	mu      sync.Mutex
+	evs     []tracer.Event
+	dropped int
+}
+
+func (k *recordSink) Emit(evs []tracer.Event) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	n := min(len(evs), maxRecordEvents-len(k.evs))
+	k.evs = append(k.evs, evs[:n]...)
+	k.dropped += len(evs) - n
+	return nil
+}
+
+func (k *recordSink) Close() error { return nil }
+
+// stopRun stops the current run, if it is session id (any session when id
+// is 0). It returns a message for the viewer when that run is not the
+// current one: a page's Stop never ends a run it is not watching.
+func (h *hub) stopRun(id int) string {
 	h.mu.Lock()
+	defer h.mu.Unlock()
+	if id != 0 && (h.live == nil || h.live.id != id) {
+		return fmt.Sprintf("stop: run %d is not the current run", id)
+	}
 	if h.cancelRun != nil {
 		h.cancelRun()
 	}
-	h.mu.Unlock()
+	return ""
 }
 
 // streamTrace sends named trace i to viewer v alone, in batches, waiting for
@@ -493,19 +640,26 @@ func (h *hub) streamTrace(v *viewer, i int) bool {
 	start = append(start, `,"header":`...)
 	start = append(start, hdr...)
 	start = append(start, '}')
+	return h.streamEvents(v, i, start, t.Events, fmt.Appendf(nil, `{"type":"trace-end","id":%d}`, i))
+}
+
+// streamEvents sends v the message start, evs in trace-events batches
+// for trace id, then end, waiting for room in v's queue. It returns false
+// when v is gone.
+func (h *hub) streamEvents(v *viewer, id int, start []byte, evs []tracer.Event, end []byte) bool {
 	if !v.queue(h.ctx, start) {
 		return false
 	}
-	for from := 0; from < len(t.Events); from += batchSize {
-		to := min(from+batchSize, len(t.Events))
-		msg := fmt.Appendf(make([]byte, 0, (to-from)*96+64), `{"type":"trace-events","id":%d,"events":[`, i)
-		msg = appendEvents(msg, t.Events[from:to])
+	for from := 0; from < len(evs); from += batchSize {
+		to := min(from+batchSize, len(evs))
+		msg := fmt.Appendf(make([]byte, 0, (to-from)*96+64), `{"type":"trace-events","id":%d,"events":[`, id)
+		msg = appendEvents(msg, evs[from:to])
 		msg = append(msg, "]}"...)
 		if !v.queue(h.ctx, msg) {
 			return false
 		}
 	}
-	return v.queue(h.ctx, fmt.Appendf(nil, `{"type":"trace-end","id":%d}`, i))
+	return v.queue(h.ctx, end)
 }
 
 // serveIngest receives a traced program's events (package tracer/remote):
@@ -539,7 +693,7 @@ func (h *hub) serveIngest(w http.ResponseWriter, r *http.Request) {
 		h.cancelRun()
 		h.cancelRun = nil
 	}
-	s := h.newSessionLocked(source, "program")
+	s := h.newSessionLocked(source, "program", 0, 0)
 	h.mu.Unlock()
 
 	// The reader blocks inside a message; a goroutine reads, and this one

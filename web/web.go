@@ -41,10 +41,10 @@ type Trace struct {
 type Config struct {
 	// Scenarios are the scenarios the page lists.
 	Scenarios []ScenarioInfo
-	// Run records the named scenario, pausing pace between steps, and sends
-	// its events to sink while it runs. It returns when the run is over or
-	// ctx is cancelled. Nil means the page cannot run scenarios.
-	Run func(ctx context.Context, name string, pace time.Duration, sink tracer.Sink) error
+	// Run records the named scenario as o says and sends its events to
+	// sink while it runs. It returns when the run is over or ctx is
+	// cancelled. Nil means the page cannot run scenarios.
+	Run func(ctx context.Context, name string, o RunOptions, sink tracer.Sink) error
 	// RenderSVG draws a trace as SVG, the same picture as `handoff render`,
 	// in the theme the page shows. Nil means the page says that SVG export
 	// is unavailable.
@@ -75,6 +75,19 @@ type Config struct {
 	// [ListenHosts]. Empty means any Host, with Origin checked against it.
 	Hosts []string
 }
+
+// RunOptions say how a viewer asked for a scenario to be run.
+type RunOptions struct {
+	// Pace is the pause between the scenario's steps.
+	Pace time.Duration
+	// Seed draws the scenario's pauses: the same seed, the same pauses. A
+	// viewer that names none gets 0. It is at most MaxSeed, so that the
+	// page, whose numbers are float64, can put it in a link exactly.
+	Seed uint64
+}
+
+// MaxSeed is the largest seed a viewer may ask for: 2^53-1.
+const MaxSeed = 1<<53 - 1
 
 // SVGOptions say how the page wants its export drawn.
 type SVGOptions struct {

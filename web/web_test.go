@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -60,6 +61,11 @@ func dial(t testing.TB, ts *httptest.Server, path string, h http.Header) *websoc
 type msg struct {
 	Type      string            `json:"type"`
 	Session   int               `json:"session"`
+	Viewer    int               `json:"viewer"`
+	By        int               `json:"by"`
+	Seed      uint64            `json:"seed"`
+	Name      string            `json:"name"`
+	Scenario  string            `json:"scenario"`
 	Source    string            `json:"source"`
 	Kind      string            `json:"kind"`
 	Events    json.RawMessage   `json:"events"`
@@ -263,6 +269,11 @@ func TestStopAndReplaceRun(t *testing.T) {
 	first := readUntil(t, c, "live", nil)
 	c.WriteJSON(map[string]any{"op": "run", "scenario": "use-after-send", "pace": 0})
 	var ends []msg
+	// the replaced run ends first, saying why, then the new one starts
+	replaced := readUntil(t, c, "live-end", nil)
+	if replaced.Session != first.Session || replaced.Error != "stopped: a run of use-after-send took its place" {
+		t.Errorf("the replaced run ended with %+v", replaced)
+	}
 	second := readUntil(t, c, "live", nil)
 	if second.Session == first.Session || second.Source != "use-after-send" {
 		t.Fatalf("second run: %+v", second)
@@ -282,6 +293,117 @@ func TestStopAndReplaceRun(t *testing.T) {
 	end := readUntil(t, c, "live-end", nil)
 	if end.Session != third.Session || end.Error != "stopped" {
 		t.Errorf("stopped run ended with %+v", end)
+	}
+}
+
+// TestRunsBelongToTheirViewer checks what lets each page keep its own
+// view: every viewer learns its id, a run says who started it and with
+// which seed, and a Stop names the run it means.
+func TestRunsBelongToTheirViewer(t *testing.T) {
+	cfg := testConfig()
+	var mu sync.Mutex
+	var seeds []uint64
+	run := cfg.Run
+	cfg.Run = func(ctx context.Context, name string, o RunOptions, sink tracer.Sink) error {
+		mu.Lock()
+		seeds = append(seeds, o.Seed)
+		mu.Unlock()
+		return run(ctx, name, o, sink)
+	}
+	_, ts := start(t, cfg)
+	a, b := dial(t, ts, "/ws", nil), dial(t, ts, "/ws", nil)
+	ha, hb := read(t, a), read(t, b)
+	if ha.Viewer == 0 || hb.Viewer == 0 || ha.Viewer == hb.Viewer {
+		t.Fatalf("viewer ids %d and %d: want two different ones", ha.Viewer, hb.Viewer)
+	}
+
+	a.WriteJSON(map[string]any{"op": "run", "scenario": "bounded-producers", "pace": 1000, "seed": 42})
+	for i, c := range []*websocket.Conn{a, b} {
+		live := readUntil(t, c, "live", nil)
+		if live.By != ha.Viewer || live.Seed != 42 {
+			t.Errorf("viewer %d: the run is said to be by %d with seed %d, want by %d with seed 42", i+1, live.By, live.Seed, ha.Viewer)
+		}
+	}
+	// b's Stop names a run that is not the current one: it is refused and
+	// a's run goes on
+	b.WriteJSON(map[string]any{"op": "stop", "session": 999})
+	if m := readUntil(t, b, "error", nil); !strings.Contains(m.Msg, "stop: run 999 is not the current run") {
+		t.Errorf("stopping another run: %q", m.Msg)
+	}
+	b.WriteJSON(map[string]any{"op": "run", "scenario": "use-after-send", "pace": 0})
+	end := readUntil(t, a, "live-end", nil)
+	if end.Error != "stopped: a run of use-after-send took its place" {
+		t.Errorf("a's run ended with %q, want the reason", end.Error)
+	}
+	if live := readUntil(t, a, "live", nil); live.By != hb.Viewer || live.Seed != 0 {
+		t.Errorf("b's run is said to be by %d with seed %d, want by %d with seed 0", live.By, live.Seed, hb.Viewer)
+	}
+	a.WriteJSON(map[string]any{"op": "run", "scenario": "use-after-send", "seed": uint64(MaxSeed) + 1})
+	if m := readUntil(t, a, "error", nil); !strings.Contains(m.Msg, "run: seed must be between 0 and 9007199254740991") {
+		t.Errorf("a seed too large: %q", m.Msg)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seeds) != 2 || seeds[0] != 42 || seeds[1] != 0 {
+		t.Errorf("the runner was handed seeds %v, want [42 0]", seeds)
+	}
+}
+
+// TestRecordForOneViewer checks the runs a link asks for: at full speed,
+// sent to the viewer who asked alone, never a live session.
+func TestRecordForOneViewer(t *testing.T) {
+	cfg := testConfig()
+	var mu sync.Mutex
+	var got []RunOptions
+	run := cfg.Run
+	cfg.Run = func(ctx context.Context, name string, o RunOptions, sink tracer.Sink) error {
+		mu.Lock()
+		got = append(got, o)
+		mu.Unlock()
+		return run(ctx, name, o, sink)
+	}
+	_, ts := start(t, cfg)
+	a, b := dial(t, ts, "/ws", nil), dial(t, ts, "/ws", nil)
+	read(t, a)
+	read(t, b)
+	a.WriteJSON(map[string]any{"op": "record", "scenario": "bounded-producers", "seed": 7, "pace": 5000})
+	var n int
+	var types []string
+	end := readUntil(t, a, "trace-end", func(m msg) {
+		types = append(types, m.Type)
+		switch m.Type {
+		case "trace":
+			if m.Seed != 7 || m.Scenario != "bounded-producers" || m.Name != "bounded-producers" {
+				t.Errorf("start of the recording: %+v", m)
+			}
+		case "trace-events":
+			n += len(m.events(t))
+		case "live", "events", "live-end":
+			t.Errorf("a recording made a live message: %+v", m)
+		}
+	})
+	if end.Error != "" || n != len(boundedProducers()) {
+		t.Errorf("the recording ended with error %q and %d events, want none and %d (messages %v)", end.Error, n, len(boundedProducers()), types)
+	}
+	a.WriteJSON(map[string]any{"op": "record", "scenario": "nope"})
+	if m := readUntil(t, a, "error", nil); m.Msg != `record: no scenario named "nope"` {
+		t.Errorf("recording an unknown scenario: %q", m.Msg)
+	}
+	// b heard nothing of it: the next message b gets is its own error
+	b.WriteJSON(map[string]any{"op": "dance"})
+	for {
+		m := read(t, b)
+		if m.Type == "error" {
+			break
+		}
+		if m.Type != "viewers" {
+			t.Errorf("another viewer got a %s message from a recording", m.Type)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0] != (RunOptions{Pace: 0, Seed: 7}) {
+		t.Errorf("the runner was asked for %+v, want one run at full speed with seed 7", got)
 	}
 }
 
@@ -478,7 +600,7 @@ func TestSlowViewerDropped(t *testing.T) {
 	cfg := testConfig()
 	cfg.QueueLen = 8 // messages of 20ms of events each
 	cfg.Scenarios = []ScenarioInfo{{Name: "flood"}}
-	cfg.Run = func(ctx context.Context, name string, pace time.Duration, sink tracer.Sink) error {
+	cfg.Run = func(ctx context.Context, name string, o RunOptions, sink tracer.Sink) error {
 		for i := 0; i < len(evs); i += 100 {
 			sink.Emit(evs[i:min(i+100, len(evs))])
 			time.Sleep(time.Millisecond)

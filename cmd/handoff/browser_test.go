@@ -141,6 +141,18 @@ func TestBrowserRealScenarios(t *testing.T) {
 			t.Errorf("SVG exported from a %s page lacks the %s background %s: starts %q (%v)", tc.theme, tc.theme, tc.bg, head, err)
 		}
 	}
+
+	// Links: a real scenario recorded with its seed for this page alone,
+	// and the first trace of the command line (counted from 1).
+	do(chromedp.Navigate("http://" + srv.addr + "/?scenario=backpressure&seed=3&step=31"))
+	poll(`handoff.model && handoff.model.source === 'backpressure' && handoff.landing === null && handoff.model.done`)
+	if got := evalInt(`handoff.step`); got != min(31, evalInt(`handoff.n`)) {
+		t.Errorf("the link to step 31 of backpressure landed on step %d of %d", got, evalInt(`handoff.n`))
+	}
+	time.Sleep(500 * time.Millisecond) // the tokens settle
+	shot(t, ctx, "real-link-backpressure-step31")
+	do(chromedp.Navigate("http://" + srv.addr + "/?trace=1&step=5"))
+	poll(`handoff.model && handoff.model.source.endsWith('deadlock.jsonl') && handoff.landing === null && handoff.step === 5`)
 }
 
 // shot leaves a screenshot under testdata/out (ignored by git) for people

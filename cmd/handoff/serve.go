@@ -193,7 +193,7 @@ func serveConfig(traces []web.Trace, runs *sync.WaitGroup) web.Config {
 	return web.Config{
 		Scenarios: infos,
 		Traces:    traces,
-		Run: func(ctx context.Context, name string, pace time.Duration, sink tracer.Sink) error {
+		Run: func(ctx context.Context, name string, o web.RunOptions, sink tracer.Sink) error {
 			s, ok := scenarios.Lookup(name)
 			if !ok {
 				return fmt.Errorf("run: no scenario named %q", name)
@@ -205,7 +205,7 @@ func serveConfig(traces []web.Trace, runs *sync.WaitGroup) web.Config {
 			runs.Add(1)
 			go func() {
 				defer runs.Done()
-				_, err := scenarios.Record(s, scenarios.Options{Context: ctx, Pace: pace, Sink: sink, Live: true})
+				_, err := scenarios.Record(s, scenarios.Options{Context: ctx, Pace: o.Pace, Seed: o.Seed, Sink: sink, Live: true})
 				done <- err
 			}()
 			select {

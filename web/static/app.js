@@ -28,6 +28,10 @@ const ui = {
   theme: null,
   colors: {},
   pendingTrace: null,   // a named trace being streamed in
+  viewer: 0,            // this page's id on the server: a live run by this id is this page's own
+  liveMine: false,      // the current live session was started by this page
+  landing: null,        // {step}: the step the URL asks for, taken once its recording or trace is on stage
+  urlError: '',         // what is wrong with the URL's parameters, shown on the page
 };
 
 // What the tests read: the page's own account of what it drew.
@@ -41,6 +45,9 @@ window.handoff = {
   get n() { return ui.model ? ui.model.n : 0; },
   get model() { return ui.model; },
   get playing() { return ui.playing; },
+  get viewer() { return ui.viewer; },
+  get landing() { return ui.landing; },
+  get urlError() { return ui.urlError; },
   seen,
   lastExport: null,
   setStep: s => setStep(s),
@@ -89,22 +96,7 @@ function sendOp(o) {
 function onMessage(m) {
   switch (m.type) {
     case 'hello': onHello(m); break;
-    case 'live': {
-      const mdl = new Model(m.source, 'live');
-      mdl.append(m.events);
-      mdl.done = m.done;
-      ui.liveModel = mdl; ui.liveSession = m.session;
-      if (!ui.model || ui.model.kind === 'live' || ui.model.n === 0) {
-        // a run already under way (this page joined late) is followed
-        // from where it is now, not replayed from its start
-        show(mdl); ui.follow = true; ui.step = mdl.n;
-      } else {
-        status(`a live run of ${m.source} started — press “● live” to watch it`);
-        updateMode();
-      }
-      if (m.done) liveEnded(m);
-      break;
-    }
+    case 'live': onLive(m); break;
     case 'events':
       if (m.session === ui.liveSession && ui.liveModel) {
         ui.liveModel.append(m.events);
@@ -115,8 +107,10 @@ function onMessage(m) {
       if (m.session === ui.liveSession) liveEnded(m);
       break;
     case 'trace':
-      ui.pendingTrace = new Model(m.name, 'trace');
-      status(`loading ${m.name}…`);
+      // a named trace, or a scenario recorded for this page alone (a link)
+      ui.pendingTrace = new Model(m.name, m.scenario ? 'recording' : 'trace');
+      ui.pendingTrace.link = m.scenario ? { scenario: m.scenario, seed: m.seed || 0 } : { trace: m.id + 1 };
+      status(m.scenario ? `running ${m.scenario}…` : `loading ${m.name}…`);
       break;
     case 'trace-events':
       if (ui.pendingTrace) ui.pendingTrace.append(m.events);
@@ -127,6 +121,8 @@ function onMessage(m) {
         show(ui.pendingTrace);
         status(`${ui.pendingTrace.source}: ${ui.pendingTrace.n} events`);
         ui.pendingTrace = null;
+        land();
+        if (m.error) status(m.error, true);
       }
       break;
     case 'viewers':
@@ -138,16 +134,70 @@ function onMessage(m) {
   }
 }
 
-function liveEnded(m) {
-  if (ui.liveModel) ui.liveModel.done = true;
-  const drops = m.dropped ? ` (${m.dropped} events not kept)` : '';
-  if (m.error && m.error !== 'stopped') status(`run of ${ui.liveModel.source} failed: ${m.error}${drops}`, true);
-  else status(`run of ${ui.liveModel.source} ${m.error === 'stopped' ? 'stopped' : 'finished'}: ${ui.liveModel.n} events${drops}`);
+// onLive takes a live session. Each page owns its view: its own run (the
+// server says who started it) takes its stage; anyone else's is offered
+// with the “● live” button and never replaces what the page shows. A
+// traced program's stream is shown by a page with nothing else on stage,
+// or one that was following the program before.
+function onLive(m) {
+  const mdl = new Model(m.source, 'live');
+  mdl.append(m.events);
+  mdl.done = m.done;
+  if (m.kind === 'scenario') mdl.link = { scenario: m.source, seed: m.seed || 0 };
+  const old = ui.liveModel, again = old && m.session === ui.liveSession; // the backlog after a reconnection
+  ui.liveModel = mdl; ui.liveSession = m.session;
+  ui.liveMine = again ? ui.liveMine : m.by !== 0 && m.by === ui.viewer;
+  if (again && ui.model === old) {
+    // the same run, sent again whole: keep the step and the follow
+    ui.model = mdl;
+    refreshBounds();
+  } else if (ui.liveMine) {
+    ui.landing = null;
+    show(mdl);
+  } else if (m.kind === 'program' && !m.done && !ui.landing &&
+             (!ui.model || (ui.model.kind === 'live' && ui.follow && ui.model.programRun))) {
+    // a run already under way is followed from where it is now, not
+    // replayed from its start
+    mdl.programRun = true;
+    show(mdl); ui.step = mdl.n;
+  } else if (!m.done) {
+    mdl.programRun = m.kind === 'program';
+    const who = m.kind === 'program' ? `program ${m.source} is streaming` : `another viewer started a run of ${m.source}`;
+    status(`${who} — press “● live” to watch it`);
+  }
+  if (m.done) liveEnded(m);
   updateMode();
 }
 
+function liveEnded(m) {
+  const mdl = ui.liveModel;
+  if (!mdl) return;
+  mdl.done = true;
+  updateMode();
+  if (ui.model !== mdl && !ui.liveMine) return; // not this page's concern
+  const drops = m.dropped ? ` (${m.dropped} events not kept)` : '';
+  if (m.error && !m.error.startsWith('stopped')) status(`run of ${mdl.source} failed: ${m.error}${drops}`, true);
+  else status(`run of ${mdl.source} ${m.error || 'finished'}: ${mdl.n} events${drops}`);
+}
+
+// land puts the page on the step its URL asked for, once the recording or
+// the trace it asked for is on stage.
+function land() {
+  const L = ui.landing, m = ui.model;
+  if (!L || !m || !m.link) return;
+  ui.landing = null;
+  setPlaying(false);
+  ui.follow = false;
+  setStep(Math.min(L.step, m.n));
+  if (m.n < L.step) status(`the link asks for step ${L.step}, but this ${m.kind === 'trace' ? 'trace' : 'run'} has ${m.n} steps: showing the last`, true);
+  else status(`${m.source}: step ${L.step} of ${m.n}`);
+  writeURL(true);
+}
+
 function onHello(m) {
+  const first = !ui.hello;
   ui.hello = m;
+  ui.viewer = m.viewer || 0;
   const sel = $('scenario');
   const prev = sel.value;
   sel.innerHTML = '';
@@ -176,6 +226,113 @@ function onHello(m) {
   if (m.traces.length === 0) ul.innerHTML = '<li class="muted small">No trace files were named on the command line.</li>';
   $('export-svg').disabled = !m.canSVG;
   $('svg-note').hidden = m.canSVG;
+  // a link's recording or trace lost with the connection is asked again
+  ui.pendingTrace = null;
+  if (first || ui.landing) { ui.urlError = ''; openURLView(m); }
+}
+
+// ---- the address bar ----
+// A view is a link: /?scenario=NAME&step=N (with seed=S when the run had
+// one) runs the scenario again and lands on step N; /?trace=K&step=N
+// opens the K-th trace named on the server's command line, counted from 1;
+// present=1 shows the stage alone. The address bar follows the view as it
+// steps (replaceState: no history entry per step). Parameters the page
+// does not know, such as a viewer token, are kept as they are.
+const URL_KEYS = ['scenario', 'trace', 'step', 'seed'];
+const url = parseURL(location.search);
+
+// parseURL reads the view a URL asks for; what is wrong goes in errors,
+// one message per parameter, naming it.
+function parseURL(search) {
+  const q = new URLSearchParams(search), r = { errors: [], present: false };
+  const count = (k, v) => {
+    if (!/^[0-9]{1,16}$/.test(v) || !Number.isSafeInteger(Number(v))) {
+      r.errors.push(`${k}=${v}: not a whole number (want 0, 1, 2, …)`);
+      return null;
+    }
+    return Number(v);
+  };
+  if (q.has('present')) {
+    const v = q.get('present');
+    if (v === '1' || v === '0') r.present = v === '1';
+    else r.errors.push(`present=${v}: want present=1 (or 0)`);
+  }
+  if (q.has('scenario')) {
+    r.scenario = q.get('scenario');
+    if (!r.scenario) r.errors.push('scenario=: the name is empty');
+  }
+  if (q.has('trace')) {
+    const k = count('trace', q.get('trace'));
+    if (k === 0) r.errors.push('trace=0: traces are counted from 1, the first named on the command line');
+    else if (k !== null) r.trace = k;
+  }
+  if (q.has('step')) { const n = count('step', q.get('step')); if (n !== null) r.step = n; }
+  if (q.has('seed')) { const n = count('seed', q.get('seed')); if (n !== null) r.seed = n; }
+  if (q.has('scenario') && q.has('trace')) r.errors.push('scenario= and trace= together: a link shows one or the other');
+  if (q.has('seed') && !q.has('scenario')) r.errors.push('seed= is for a scenario, and there is no scenario=');
+  if (q.has('step') && !q.has('scenario') && !q.has('trace')) r.errors.push('step= needs scenario= or trace=');
+  return r;
+}
+
+function urlProblem(msg) {
+  ui.urlError = ui.urlError ? ui.urlError + '; ' + msg : msg;
+  status('this link cannot be shown: ' + ui.urlError, true);
+}
+
+// openURLView starts what the URL asks for, once the server has said
+// what it has.
+function openURLView(hello) {
+  if (url.errors.length) { url.errors.forEach(urlProblem); return; }
+  if (url.scenario !== undefined) {
+    const names = hello.scenarios.map(s => s.name);
+    if (!names.includes(url.scenario)) return urlProblem(`scenario=${url.scenario}: this server has no such scenario (it has ${names.join(', ') || 'none'})`);
+    if (!hello.canRun) return urlProblem(`scenario=${url.scenario}: this server cannot run scenarios`);
+    $('scenario').value = url.scenario;
+    showScenario();
+    // a run for this page alone, at full speed: opening a link disturbs
+    // no one's live run
+    const o = { op: 'record', scenario: url.scenario };
+    if (url.seed !== undefined) o.seed = url.seed;
+    ui.landing = { step: url.step ?? 0 };
+    status(`running ${url.scenario}…`);
+    sendOp(o);
+  } else if (url.trace !== undefined) {
+    const n = hello.traces.length;
+    if (url.trace > n) return urlProblem(`trace=${url.trace}: this server has ${n === 0 ? 'no trace files' : n === 1 ? 'one trace file (trace=1)' : `${n} trace files (trace=1 to trace=${n})`}`);
+    ui.landing = { step: url.step ?? 0 };
+    sendOp({ op: 'open', trace: url.trace - 1 });
+  }
+}
+
+// viewURL is the link to what the page shows now.
+function viewURL() {
+  const q = new URLSearchParams(), link = ui.model && ui.model.link;
+  if (link && link.scenario) {
+    q.set('scenario', link.scenario);
+    if (link.seed) q.set('seed', String(link.seed));
+    q.set('step', String(ui.step));
+  } else if (link && link.trace) {
+    q.set('trace', String(link.trace));
+    q.set('step', String(ui.step));
+  }
+  if (url.present) q.set('present', '1');
+  for (const [k, v] of new URLSearchParams(location.search)) if (!URL_KEYS.includes(k) && k !== 'present') q.append(k, v);
+  const s = q.toString();
+  return location.pathname + (s ? '?' + s : '');
+}
+
+// writeURL puts the view in the address bar, at most every 250 ms unless
+// now is set. While the URL's own view is still loading, or is wrong, the
+// address bar keeps what was asked.
+let urlWritten = '', urlWrittenAt = 0;
+function writeURL(now) {
+  if (ui.landing || !ui.model) return;
+  const t = performance.now();
+  if (!now && t - urlWrittenAt < 250) return;
+  const u = viewURL();
+  if (u === urlWritten) return;
+  urlWritten = u; urlWrittenAt = t;
+  if (u !== location.pathname + location.search) history.replaceState(null, '', u);
 }
 
 function showScenario() {
@@ -202,12 +359,12 @@ function show(m) {
 
 function updateMode() {
   const m = ui.model, b = $('mode');
+  $('follow').hidden = !(ui.liveModel && !ui.liveModel.done && !(m === ui.liveModel && ui.follow));
   if (!m) { b.hidden = true; return; }
   b.hidden = false;
   const running = m.kind === 'live' && !m.done;
-  b.textContent = running ? 'live' : m.kind === 'live' ? 'recorded run' : 'replay';
+  b.textContent = running ? 'live' : m.kind === 'live' || m.kind === 'recording' ? 'recorded run' : 'replay';
   b.className = 'badge' + (running ? ' live' : '');
-  $('follow').hidden = !(ui.liveModel && (!ui.liveModel.done) && !(ui.model === ui.liveModel && ui.follow));
 }
 
 function refreshBounds() {
@@ -423,6 +580,7 @@ function frame(t) {
     }
   }
   draw(dt);
+  writeURL(false);
   requestAnimationFrame(frame);
 }
 
@@ -474,6 +632,14 @@ function draw(dt) {
     ctx.fillStyle = C.muted;
     ctx.font = `${fontPx() * 1.2}px ${C.font}`;
     ctx.fillText('Pick a scenario and press Run, or open a trace file.', 24, 40);
+    if (ui.urlError) {
+      // the link's problem, where the stage would be, a line per problem
+      ctx.fillStyle = C.viol;
+      ctx.font = `600 ${fontPx() * 1.05}px ${C.font}`;
+      ctx.fillText('This link cannot be shown:', 24, 40 + fontPx() * 2.4);
+      ctx.font = `${fontPx()}px ${C.font}`;
+      ui.urlError.split('; ').forEach((line, i) => ctx.fillText(ellipsize(line, w - 48), 24, 40 + fontPx() * (4 + 1.6 * i)));
+    }
     layout = null;
     return;
   }
@@ -846,10 +1012,16 @@ $('scenario').onchange = showScenario;
 $('run').onclick = () => {
   const name = $('scenario').value;
   if (!name) return;
+  ui.landing = null;
   sendOp({ op: 'run', scenario: name, pace: Number($('pace').value) });
   status(`running ${name}…`);
 };
-$('stop').onclick = () => sendOp({ op: 'stop' });
+// Stop ends the live run this page shows or started, never another one.
+$('stop').onclick = () => {
+  const live = ui.liveModel;
+  if (!live || live.done || (ui.model !== live && !ui.liveMine)) return status('no live run on this page to stop');
+  sendOp({ op: 'stop', session: ui.liveSession });
+};
 $('play').onclick = () => setPlaying(!ui.playing);
 $('back').onclick = () => { setPlaying(false); setStep(ui.step - 1); };
 $('fwd').onclick = () => { setPlaying(false); setStep(ui.step + 1); };
@@ -857,6 +1029,7 @@ $('first').onclick = () => { setPlaying(false); setStep(0); };
 $('last').onclick = () => { setPlaying(false); setStep(ui.model ? ui.model.n : 0); };
 $('scrub').oninput = () => { setPlaying(false); setStep(Number($('scrub').value)); };
 $('follow').onclick = () => {
+  ui.landing = null;
   if (ui.liveModel && ui.model !== ui.liveModel) show(ui.liveModel);
   ui.follow = true; ui.step = ui.model ? ui.model.n : 0; ui.dwell = 0; refreshBounds();
   if (ui.liveModel) status(`watching the live run of ${ui.liveModel.source}`);
@@ -871,14 +1044,41 @@ $('events').addEventListener('mouseover', ev => {
   const e = ui.model.events[Number(li.dataset.i)];
   $('callsite').textContent = e && e.at ? `call site: ${e.at}` : 'no call site recorded for this event';
 });
+
+// ---- keys ----
+// The keys work wherever the focus is, except in a text field: they are
+// taken before a focused select, range or button sees them (a select
+// would change its value on an arrow, a button would click on space).
+const keys = {
+  ArrowLeft: () => { setPlaying(false); setStep(ui.step - 1); },
+  ArrowRight: () => { setPlaying(false); setStep(ui.step + 1); },
+  ' ': () => setPlaying(!ui.playing),
+  Home: () => { setPlaying(false); setStep(0); },
+  End: () => { setPlaying(false); setStep(ui.model ? ui.model.n : 0); },
+  '?': () => showKeys($('keys').hidden),
+  Escape: () => showKeys(false),
+};
+function isTextField(el) {
+  if (!el || !el.tagName) return false;
+  if (el.isContentEditable || el.tagName === 'TEXTAREA') return true;
+  return el.tagName === 'INPUT' && !['button', 'checkbox', 'radio', 'range', 'file', 'submit', 'reset', 'color', 'image'].includes(el.type);
+}
 document.addEventListener('keydown', ev => {
-  if (ev.target.matches('input, select, textarea')) return;
-  if (ev.key === ' ') { ev.preventDefault(); setPlaying(!ui.playing); }
-  else if (ev.key === 'ArrowLeft') { setPlaying(false); setStep(ui.step - 1); }
-  else if (ev.key === 'ArrowRight') { setPlaying(false); setStep(ui.step + 1); }
-  else if (ev.key === 'Home') setStep(0);
-  else if (ev.key === 'End') setStep(ui.model ? ui.model.n : 0);
-});
+  const act = keys[ev.key];
+  if (!act || ev.ctrlKey || ev.metaKey || ev.altKey || isTextField(ev.target)) return;
+  if (ev.key === 'Escape' && $('keys').hidden) return;
+  ev.preventDefault(); ev.stopPropagation();
+  if (!ev.repeat || ev.key !== ' ') act();
+}, true);
+// a focused button clicks on space's keyup, a select opens on its keypress
+for (const type of ['keyup', 'keypress']) {
+  document.addEventListener(type, ev => {
+    if (keys[ev.key] && ev.key !== 'Escape' && !ev.ctrlKey && !ev.metaKey && !ev.altKey && !isTextField(ev.target)) ev.preventDefault();
+  }, true);
+}
+function showKeys(on) { $('keys').hidden = !on; }
+$('keys-button').onclick = () => showKeys($('keys').hidden);
+$('keys').onclick = () => showKeys(false);
 $('theme').onclick = () => setTheme(ui.theme === 'dark' ? 'light' : 'dark');
 function setTheme(t) {
   ui.theme = t;
@@ -951,6 +1151,7 @@ $('export-svg').onclick = async () => {
 let saved = null;
 try { saved = localStorage.getItem('handoff-theme'); } catch (e) { /* private mode */ }
 setTheme(saved || (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
+document.body.classList.toggle('present', url.present);
 window.addEventListener('resize', drawMarks);
 connect();
 requestAnimationFrame(frame);

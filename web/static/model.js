@@ -109,7 +109,7 @@ export function apply(s, e, i) {
 export class Model {
   constructor(source, kind) {
     this.source = source || '';
-    this.kind = kind || 'trace'; // 'live', 'trace' (named), 'file'
+    this.kind = kind || 'trace'; // 'live', 'trace' (named), 'recording' (a scenario run for a link), 'file'
     this.events = [];
     this.gOrder = [];           // goroutine ids in order of appearance
     this.gName = new Map();     // gid -> name
