@@ -156,8 +156,9 @@ type Event struct {
 	Mut   bool      // borrow: a mutable borrow
 	Close bool      // recv: the channel was closed and empty, nothing was received
 	Abort bool      // end: the tracer stopped the goroutine (after a deadlock)
-	// Conf says how sure an importer is of a send or receive it inferred:
-	// "exact", "slot" or "ambiguous" (docs/import.md); empty when recorded.
+	// Conf says how sure an importer is of an event it inferred (the make,
+	// send and recv of a handoff, a close): "exact", "slot" or "ambiguous"
+	// (docs/import.md); empty when recorded.
 	Conf string
 	// CapUnknown marks a chan event whose capacity the source could not see
 	// (Cap is then 0).
