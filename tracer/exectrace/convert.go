@@ -83,19 +83,30 @@ type Blocked struct {
 
 // Report sums up an import.
 type Report struct {
-	GoEvents     int64       // events read from the Go trace
-	Origin       int64       // the Go trace time that times are measured from
-	Events       int64       // events written
-	Start, End   tracer.Time // the window, from the start of the trace
-	Goroutines   int         // user goroutines seen
-	Handoffs     [numConf]int
-	Closes       int // receivers woken by a close
-	SyncWakes    int // goroutines woken by sync.* (Unlock, Done, Signal, ...)
-	TimerWakes   int // goroutines woken by the runtime (timers, network)
-	Unattributed int // channel waits that ended without a waker we could read
-	Groups       []*Group
-	Blocked      []Blocked       // leak candidates
-	Cycles       [][]tracer.GoID // wait-for cycles among Blocked
+	GoEvents   int64       // events read from the Go trace
+	Origin     int64       // the Go trace time that times are measured from
+	Events     int64       // events written
+	Start, End tracer.Time // the window, from the start of the trace
+	Goroutines int         // user goroutines seen
+	Handoffs   [numConf]int
+	Closes     int // channel waits ended by a close (the waker's stack starts at closechan's caller)
+	SyncWakes  int // goroutines woken by sync.* (Unlock, Done, Signal, ...)
+	// TimerWakes counts channel receives and selects woken by a timer
+	// (time.After, a Ticker, a Timer): TimerStacks of them exactly (the
+	// waker's stack runs the runtime's timer code, time.sendTime), the
+	// others inferred (woken by no goroutine: the scheduler ran the timer;
+	// every other channel operation runs on a goroutine). No handoff is
+	// drawn: the sender is the timer, not a goroutine.
+	TimerWakes, TimerStacks int
+	Unattributed            int // channel waits that ended without a waker we could read
+	// Splits counts the times two channels that waited at one call site
+	// were told apart: a goroutine parked on a channel group that a close
+	// had closed since was handed a value, or closed by someone else. It
+	// is then on the group's next channel ("#2 (after a close)").
+	Splits  int
+	Groups  []*Group
+	Blocked []Blocked       // leak candidates
+	Cycles  [][]tracer.GoID // wait-for cycles among Blocked
 
 	// Annotations is the number of log records of handoff's own tracer
 	// (category tracer.AnnotationCategory) read; AnnotatedGoroutines the
@@ -145,17 +156,59 @@ func Decode(r io.Reader, name string) (tracer.Header, []tracer.Event, error) {
 	return h, evs, nil
 }
 
-// op is what a stack shows its goroutine doing.
+// op is what a stack shows its goroutine doing. A waker's stack starts at
+// the runtime function that readied the parked goroutine, or at its caller
+// when the runtime leaves that function's own frame out: these are the
+// stacks Go 1.22-1.26 write, read from programs that use every form
+// (wakeups_test.go).
 type op uint8
 
 const (
-	opOther  op = iota // plain code: when it wakes a channel waiter, a close
-	opSend             // runtime.chansend*
-	opRecv             // runtime.chanrecv*
-	opSelect           // runtime.selectgo
+	opOther  op = iota // a runtime frame none of the below: an unknown way to wake
+	opSend             // a channel send: chansend1, selectnbsend, reflect.chansend0
+	opRecv             // a channel receive: chanrecv1/2, selectnbrecv, reflect.chanrecv
+	opSelect           // runtime.selectgo (a select statement, reflect.Select)
 	opSync             // sync.*
 	opNone             // no stack at all
+	opClose            // closechan: its frame is left out, the stack starts at its caller
+	opTimer            // the runtime's timer code delivering on a timer channel
 )
+
+// wakeOp classifies the top frame of a waker's stack.
+func wakeOp(fn string) op {
+	switch fn {
+	case "runtime.selectnbsend", "reflect.chansend0", "reflect.chansend", "runtime.reflect_chansend":
+		return opSend
+	case "runtime.selectnbrecv", "reflect.chanrecv", "runtime.reflect_chanrecv":
+		return opRecv
+	case "runtime.selectgo", "runtime.block", "reflect.rselect", "runtime.reflect_rselect":
+		return opSelect
+	case "runtime.closechan", "reflect.chanclose", "runtime.reflect_chanclose":
+		return opClose
+	}
+	switch {
+	case strings.HasPrefix(fn, "runtime.chansend"):
+		return opSend
+	case strings.HasPrefix(fn, "runtime.chanrecv"):
+		return opRecv
+	case strings.HasPrefix(fn, "sync.") || strings.HasPrefix(fn, "internal/sync."):
+		return opSync
+	case strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "internal/"):
+		return opOther
+	}
+	// Every channel operation shows its runtime entry point on top
+	// (runtime.chansend1, runtime.selectnbrecv, ...) except close:
+	// closechan readies the waiters with its own frame skipped, so a close
+	// shows its caller (main.stop, context.(*cancelCtx).cancel) on top.
+	return opClose
+}
+
+// timerFunc reports whether fn is the runtime's timer code: a timer
+// channel's value is sent from it (time.sendTime, a non-blocking send),
+// on whatever goroutine happened to run the timers, or on none.
+func timerFunc(fn string) bool {
+	return fn == "time.sendTime" || strings.HasPrefix(fn, "runtime.(*timer).") || strings.HasPrefix(fn, "runtime.(*timers).")
+}
 
 // frame is what the converter keeps of a stack: what it does and where.
 type frame struct {
@@ -221,10 +274,10 @@ type converter struct {
 	lastT   tracer.Time
 	stopped bool // reading stopped at the end of the window
 
-	seq      uint64
-	nextCh   tracer.ChanID
-	nextV    tracer.ValueID
-	closedCh map[tracer.ChanID]struct{} // channels a close was written for
+	seq    uint64
+	nextCh tracer.ChanID
+	nextV  tracer.ValueID
+	closes map[tracer.ChanID]closeInfo // channels a close was written for
 
 	gs      map[trace.GoID]*gstate
 	frames  map[trace.Stack]frame      // reset each generation: stacks are per generation
@@ -267,7 +320,7 @@ func Convert(r io.Reader, opts Options, emit func(*tracer.Event) error) (*Report
 		sites:   make([]siteInfo, 1),
 		siteIDs: map[string]int32{},
 
-		closedCh: map[tracer.ChanID]struct{}{},
+		closes: map[tracer.ChanID]closeInfo{},
 	}
 	if opts.To != 0 && opts.To < opts.From {
 		return nil, fmt.Errorf("read go execution trace: window ends (%v) before it starts (%v)", opts.To, opts.From)
@@ -421,23 +474,17 @@ func (c *converter) frameOf(s trace.Stack) frame {
 		return f
 	}
 	f := frame{op: opOther}
-	first := true
+	first, timer := true, false
 	var outer string
 	for fr := range s.Frames() {
 		outer = fr.Func
 		if first {
 			first = false
-			switch {
-			case strings.HasPrefix(fr.Func, "runtime.chansend"):
-				f.op = opSend
-			case strings.HasPrefix(fr.Func, "runtime.chanrecv"):
-				f.op = opRecv
-			case strings.HasPrefix(fr.Func, "runtime.selectgo"), fr.Func == "runtime.block":
-				f.op = opSelect
-			case strings.HasPrefix(fr.Func, "sync.") || strings.HasPrefix(fr.Func, "internal/sync."):
-				f.op = opSync
-			}
+			f.op = wakeOp(fr.Func)
 		}
+		// The whole stack: a timer's send runs on the goroutine that
+		// happened to run the timers, which is not the sender.
+		timer = timer || timerFunc(fr.Func)
 		if f.at == "" && !runtimeish(fr.Func) {
 			f.fn = fr.Func
 			f.at = fr.File + ":" + strconv.FormatUint(fr.Line, 10)
@@ -445,6 +492,9 @@ func (c *converter) frameOf(s trace.Stack) frame {
 		}
 	}
 	f.sys = systemFunc(outer)
+	if timer {
+		f.op = opTimer
+	}
 	if f.at != "" {
 		f.id = c.siteIDs[f.at]
 		if f.id == 0 {
@@ -471,7 +521,7 @@ func (c *converter) cachedFrame(fc *frameCache, s trace.Stack) frame {
 // and the scheduler, skipped to find the call site.
 func runtimeish(fn string) bool {
 	return strings.HasPrefix(fn, "runtime.") || strings.HasPrefix(fn, "sync.") ||
-		strings.HasPrefix(fn, "internal/") || strings.HasPrefix(fn, "time.")
+		strings.HasPrefix(fn, "internal/") || strings.HasPrefix(fn, "time.") || strings.HasPrefix(fn, "reflect.")
 }
 
 // systemFunc reports whether a goroutine whose outermost (or entry) frame
@@ -726,12 +776,24 @@ func (c *converter) woken(ev *trace.Event, id trace.GoID, t tracer.Time) error {
 	if blockedOp != opSend && blockedOp != opRecv && blockedOp != opSelect {
 		return nil
 	}
-	if wf.op == opNone {
-		if blockedOp == opSelect {
-			c.rep.TimerWakes++
-		} else {
-			c.rep.Unattributed++
-		}
+	switch {
+	case wf.op == opTimer && blockedOp != opSend:
+		// A timer channel's delivery (time.After, a Ticker): the timer
+		// sent, not the goroutine whose stack ran the timer code.
+		c.rep.TimerWakes++
+		c.rep.TimerStacks++
+		return nil
+	case wf.op == opNone && blockedOp != opSend:
+		// Woken by no goroutine: every channel operation runs on one,
+		// except a timer's send run by the scheduler.
+		c.rep.TimerWakes++
+		return nil
+	case wf.op == opClose && blockedOp == opRecv:
+		return c.closed(g, waker, ch, wf, ev.Stack(), t)
+	case wf.op == opClose:
+		// A select woken by a close (which case is not known), or a parked
+		// sender woken by a close (it panics): counted, not drawn.
+		c.rep.Closes++
 		return nil
 	}
 	// Who sent, who received, how sure.
@@ -742,8 +804,6 @@ func (c *converter) woken(ev *trace.Event, id trace.GoID, t tracer.Time) error {
 		switch wf.op {
 		case opSend, opSelect:
 			conf = ConfExact
-		case opOther:
-			return c.closed(g, waker, ch, wf, t)
 		}
 	case opSend:
 		switch wf.op {
@@ -758,9 +818,6 @@ func (c *converter) woken(ev *trace.Event, id trace.GoID, t tracer.Time) error {
 			conf, senderIsWaker = ConfSlot, false
 		case opSelect:
 			conf = ConfAmbiguous
-		case opOther:
-			c.rep.Closes++
-			return nil
 		}
 	}
 	if conf == ConfBad {
@@ -778,6 +835,12 @@ func (c *converter) woken(ev *trace.Event, id trace.GoID, t tracer.Time) error {
 	grp, err := c.group(blockedOp, g.wait, id, t)
 	if err != nil {
 		return err
+	}
+	if _, closed := c.closes[ch]; closed {
+		// g waited at a call site whose channel a close retired while it
+		// was parked: it was on another channel with the same call site.
+		ch = 0
+		c.rep.Splits++
 	}
 	if ch == 0 {
 		ch = grp.Ch
@@ -803,7 +866,7 @@ func (c *converter) woken(ev *trace.Event, id trace.GoID, t tracer.Time) error {
 		c.labels[conf][lk] = label
 	}
 	e := c.reset(tracer.KindMake, sender, t)
-	e.V, e.Label = v, label
+	e.V, e.Label, e.Conf = v, label, conf.String()
 	if err := c.emit(e); err != nil {
 		return err
 	}
@@ -820,29 +883,41 @@ func (c *converter) woken(ev *trace.Event, id trace.GoID, t tracer.Time) error {
 // closed writes a close by the waker and an empty receive by g, then
 // retires the group: a later wait at the same call site is on another
 // channel (or a reopened loop), never on a closed one.
-func (c *converter) closed(g, waker *gstate, ch tracer.ChanID, wf frame, t tracer.Time) error {
+//
+// One close wakes every receiver parked on its channel, one after another
+// with nothing in between: a close wake by the same goroutine from the same
+// stack is that close. A close by anyone else of a channel group already
+// closed is another channel that waited at the same call site: g is moved
+// to the group's current channel (a split), which this close closes.
+func (c *converter) closed(g, waker *gstate, ch tracer.ChanID, wf frame, stack trace.Stack, t tracer.Time) error {
 	c.rep.Closes++
 	if !c.user(g) || !c.user(waker) || !c.inWindow(t) || g.wait.at == "" {
 		return nil
 	}
-	grp, err := c.group(opRecv, g.wait, g.id, t)
-	if err != nil {
-		return err
+	if cl, done := c.closes[ch]; done && (cl.by != waker.id || cl.stack != stack || cl.gen != c.gen) {
+		ch = 0
+		c.rep.Splits++
 	}
 	if ch == 0 {
+		// Not parked on a channel group yet (parked before the window or
+		// the trace), or split: the group's current channel.
+		grp, err := c.group(opRecv, g.wait, g.id, t)
+		if err != nil {
+			return err
+		}
 		ch = grp.Ch
 	}
-	// One close wakes every receiver parked on the channel: write it once.
-	if _, done := c.closedCh[ch]; !done {
-		c.closedCh[ch] = struct{}{}
+	grp := c.sites[g.wait.id].groups[opRecv]
+	if _, done := c.closes[ch]; !done {
+		c.closes[ch] = closeInfo{by: waker.id, stack: stack, gen: c.gen}
 		e := c.reset(tracer.KindClose, waker.id, t)
-		e.Ch, e.At = ch, wf.at
+		e.Ch, e.At, e.Conf = ch, wf.at, ConfExact.String()
 		if err := c.emit(e); err != nil {
 			return err
 		}
 	}
 	e := c.reset(tracer.KindRecv, g.id, t)
-	e.Ch, e.Close, e.At = ch, true, g.wait.at
+	e.Ch, e.Close, e.At, e.Conf = ch, true, g.wait.at, ConfExact.String()
 	if err := c.emit(e); err != nil {
 		return err
 	}
@@ -850,6 +925,13 @@ func (c *converter) closed(g, waker *gstate, ch tracer.ChanID, wf frame, t trace
 		grp.Ch = 0
 	}
 	return nil
+}
+
+// closeInfo is who wrote a close, from which stack.
+type closeInfo struct {
+	by    trace.GoID
+	stack trace.Stack
+	gen   uint32
 }
 
 type countingReader struct {

@@ -30,6 +30,7 @@ func FuzzConvert(f *testing.F) {
 	f.Add([]byte(`{"format":"handoff","version":1}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var last tracer.Event
+		var evs []tracer.Event
 		n := 0
 		_, err := Convert(bytes.NewReader(data), Options{To: time.Hour}, func(e *tracer.Event) error {
 			n++
@@ -37,9 +38,13 @@ func FuzzConvert(f *testing.F) {
 				t.Fatalf("event %d out of order or without goroutine: %+v after %+v", n, *e, last)
 			}
 			last = *e
+			evs = append(evs, *e)
 			return nil
 		})
-		_ = err
+		if err == nil {
+			// Every trace the importer reads in full gives a valid run.
+			validate(t, evs)
+		}
 	})
 }
 

@@ -40,9 +40,17 @@ func goldenOutput(t *testing.T, raw []byte, opts Options) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, cerr := Convert(bytes.NewReader(raw), opts, w.Write)
+	var evs []tracer.Event
+	rep, cerr := Convert(bytes.NewReader(raw), opts, func(e *tracer.Event) error {
+		evs = append(evs, *e)
+		return w.Write(e)
+	})
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
+	}
+	if cerr == nil {
+		// Whatever the options, what the importer writes is a valid run.
+		validate(t, evs)
 	}
 	fmt.Fprintf(&buf, "# error: %v\n", cerr)
 	if rep != nil {
