@@ -45,7 +45,7 @@ func newCacheWorld(t *testing.T) *cacheWorld {
 	w := &cacheWorld{root: root, exe: filepath.Join(root, "bin", "handoff"), shared: filepath.Join(root, "tmp")}
 	mustChmod(t, root, 0o755)
 	mustMkdir(t, filepath.Dir(w.exe), 0o755)
-	mustMkdir(t, w.shared, 0o1777)
+	mustMkdir(t, w.shared, os.ModeSticky|0o777)
 	exe, err := plainHandoff()
 	if err != nil {
 		t.Fatal(err)
