@@ -22,5 +22,11 @@ Check prints each broken rule with its explanation. It exits 0 when the
 trace is clean, 1 when it found violations, and 2 for bad usage or input.
 
 Errors start with "handoff:" and go to standard error.
+
+Every command loads Graphviz, compiled to machine code at start and kept in
+the user's cache directory ($XDG_CACHE_HOME/handoff, ~/.cache/handoff on
+Linux), private to the user; never in the shared temporary directory. When
+that cache cannot be used safely, handoff prints one "handoff: warning:"
+line saying why and runs without it, about a second slower.
 */
 package main
