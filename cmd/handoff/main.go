@@ -41,8 +41,8 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	// Graphviz was compiled (or loaded from the cache) before main ran;
-	// if the cache could not be used, say why every start is slow.
+	// Graphviz was compiled, or loaded from the cache, before main ran;
+	// if the cache could not be used as it was, say why.
 	if w := graphvizcache.Warning(); w != "" {
 		fmt.Fprintf(stderr, "handoff: warning: %s\n", w)
 	}
