@@ -8,7 +8,14 @@ import (
 	"sync"
 
 	graphviz "github.com/goccy/go-graphviz"
+
+	"github.com/handoff-viz/handoff/internal/graphvizcache"
 )
+
+// go-graphviz compiled Graphviz in its own initialisation, which ran before
+// this package's (viz imports it), with TMPDIR pointed by graphvizcache at a
+// directory private to the user; put TMPDIR back for everything else.
+func init() { graphvizcache.Restore() }
 
 // This file is the one place that calls Graphviz. go-graphviz runs Graphviz
 // compiled to WebAssembly in one module shared by the whole process, and

@@ -27,5 +27,11 @@ ui.perfetto.dev and chrome://tracing open: a track per goroutine, a flow
 arrow per handoff, channels as counters (docs/export.md).
 
 Errors start with "handoff:" and go to standard error.
+
+Every command loads Graphviz, compiled to machine code at start and kept in
+the user's cache directory ($XDG_CACHE_HOME/handoff, ~/.cache/handoff on
+Linux), private to the user; never in the shared temporary directory. When
+that cache cannot be used safely, handoff prints one "handoff: warning:"
+line saying why and runs without it, about a second slower.
 */
 package main

@@ -10,6 +10,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/handoff-viz/handoff/internal/graphvizcache"
 )
 
 // A command is one subcommand of handoff. run returns the exit status.
@@ -39,6 +41,11 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	// Graphviz was compiled, or loaded from the cache, before main ran;
+	// if the cache could not be used as it was, say why.
+	if w := graphvizcache.Warning(); w != "" {
+		fmt.Fprintf(stderr, "handoff: warning: %s\n", w)
+	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(stdout)
 		if len(args) == 0 {
