@@ -261,3 +261,26 @@ func appendCases(b *strings.Builder, cases []SelectCase) {
 		}
 	}
 }
+
+// DescribeCases names a select's cases for people, in the program's order,
+// joined by " | ": `send "job-1" on "jobs"`, `recv from "quit"`, `its
+// context's Done`, `recv on a nil channel`. chanName and valueName name
+// channels and values (valueName is not called for untraced elements).
+func DescribeCases(cases []SelectCase, chanName func(ChanID) string, valueName func(ValueID) string) string {
+	parts := make([]string, 0, len(cases))
+	for _, c := range cases {
+		switch {
+		case c.Dir == DirDone:
+			parts = append(parts, "its context's Done")
+		case c.Ch == 0:
+			parts = append(parts, c.Dir+" on a nil channel")
+		case c.Dir == DirSend && c.V != 0:
+			parts = append(parts, fmt.Sprintf("send %s on %s", valueName(c.V), chanName(c.Ch)))
+		case c.Dir == DirSend:
+			parts = append(parts, "send on "+chanName(c.Ch))
+		default:
+			parts = append(parts, "recv from "+chanName(c.Ch))
+		}
+	}
+	return strings.Join(parts, " | ")
+}

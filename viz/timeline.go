@@ -697,22 +697,17 @@ func (t *timelineDOT) legendDOT(y float64) float64 {
 
 // selectCases names a select's cases for a tooltip.
 func (t *timelineDOT) selectCases(tl *tracer.Timeline, cases []tracer.SelectCase) string {
-	var parts []string
-	for _, c := range cases {
-		switch {
-		case c.Dir == tracer.DirDone:
-			parts = append(parts, "a context's Done")
-		case c.Ch == 0:
-			parts = append(parts, c.Dir+" on a nil channel")
-		default:
-			name := fmt.Sprintf("ch%d", c.Ch)
-			if ch := tl.Channel(c.Ch); ch != nil {
-				name = chanName(ch)
-			}
-			parts = append(parts, c.Dir+" "+name)
+	return tracer.DescribeCases(cases, func(id tracer.ChanID) string {
+		if ch := tl.Channel(id); ch != nil {
+			return chanName(ch)
 		}
-	}
-	return strings.Join(parts, " | ")
+		return fmt.Sprintf("ch%d", id)
+	}, func(id tracer.ValueID) string {
+		if v := tl.Value(id); v != nil && v.Label != "" {
+			return v.Label
+		}
+		return fmt.Sprintf("v%d", id)
+	})
 }
 
 // selectWait draws a select's wait on lane k from x0 to x1: a dashed line

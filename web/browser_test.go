@@ -337,6 +337,42 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("a select waits on several channels", func(t *testing.T) {
+		// The select-timeout scenario's kept trace: main waits in a
+		// select on the results channel or its context's deadline.
+		f, err := os.Open(filepath.Join("..", "tracer", "testdata", "select-timeout.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		_, evs, err := tracer.ReadTrace(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js := []byte{'['} // the events as the server sends them
+		for i := range evs {
+			if i > 0 {
+				js = append(js, ',')
+			}
+			js = tracer.AppendEventJSON(js, &evs[i])
+		}
+		js = append(js, ']')
+		ctx := tab(t, bctx, ts.URL, 1280, 720)
+		eval[bool](t, ctx, fmt.Sprintf(`handoff.load('select-timeout.jsonl', 'trace', %s), handoff.setStep(3), true`, js))
+		poll(t, ctx, `(() => { const s = handoff.summary(); return s && s.step === 3 && s.goroutines.find(g => g.id === 1).on === 'select'; })()`, patience)
+		poll(t, ctx, `handoff.seen.selectWaits.has('g1 main → results')`, patience)
+		time.Sleep(400 * time.Millisecond) // the tokens settle
+		screenshot(t, ctx, "select-wait-1280x720")
+		if li := eval[string](t, ctx, `[...document.querySelectorAll('#events li')].map(li => li.textContent).join('\n')`); !strings.Contains(li, "blocked: select on recv from results | its context's Done") {
+			t.Errorf("the event list does not tell the select's wait: %q", li)
+		}
+		// The deadline's end is told as such.
+		eval[bool](t, ctx, `handoff.setStep(16), true`)
+		if li := eval[string](t, ctx, `[...document.querySelectorAll('#events li')].map(li => li.textContent).join('\n')`); !strings.Contains(li, "stopped waiting: its context is done") {
+			t.Errorf("the event list does not tell the deadline: %q", li)
+		}
+	})
+
 	t.Run("filter a goroutine", func(t *testing.T) {
 		ctx := tab(t, bctx, ts.URL, 1280, 720)
 		do(t, ctx, chromedp.Click(chromedp.CSS(`#traces button[data-trace="0"]`)))

@@ -223,22 +223,7 @@ func (p *printer) describe(e *tracer.Event, i int) (string, string) {
 	return e.Kind.String(), ""
 }
 
-// cases names a select's cases for people: "send "x" on "jobs" | recv from "quit"".
+// cases names a select's cases for people.
 func (p *printer) cases(cs []tracer.SelectCase) string {
-	var parts []string
-	for _, c := range cs {
-		switch {
-		case c.Dir == tracer.DirDone:
-			parts = append(parts, "its context's Done")
-		case c.Ch == 0:
-			parts = append(parts, c.Dir+" on a nil channel")
-		case c.Dir == tracer.DirSend && c.V != 0:
-			parts = append(parts, fmt.Sprintf("send %s on %s", p.vname(c.V), p.cname(c.Ch)))
-		case c.Dir == tracer.DirSend:
-			parts = append(parts, "send on "+p.cname(c.Ch))
-		default:
-			parts = append(parts, "recv from "+p.cname(c.Ch))
-		}
-	}
-	return strings.Join(parts, " | ")
+	return tracer.DescribeCases(cs, p.cname, p.vname)
 }

@@ -126,14 +126,13 @@ func TestAbsentServer(t *testing.T) {
 	}
 }
 
-// A server that accepts the connection but never reads: the buffer fills,
-// Emit keeps returning at once, the count is exact, Close is bounded.
-func TestStalledServer(t *testing.T) {
+// stalledServer returns the address of a server that accepts one
+// connection and never answers the handshake, until the test ends.
+func stalledServer(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
 	stall := make(chan struct{})
 	acc := make(chan struct{})
 	go func() {
@@ -145,8 +144,14 @@ func TestStalledServer(t *testing.T) {
 		defer c.Close()
 		<-stall // never answers the handshake
 	}()
-	defer func() { close(stall); <-acc }()
-	s, err := remote.Dial(ln.Addr().String(), remote.Options{Buffer: 100, DialTimeout: 300 * time.Millisecond, FlushTimeout: 300 * time.Millisecond})
+	t.Cleanup(func() { ln.Close(); close(stall); <-acc })
+	return ln.Addr().String()
+}
+
+// A server that accepts the connection but never reads: the buffer fills,
+// Emit keeps returning at once, the count is exact, Close is bounded.
+func TestStalledServer(t *testing.T) {
+	s, err := remote.Dial(stalledServer(t), remote.Options{Buffer: 100, DialTimeout: 300 * time.Millisecond, FlushTimeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,24 +312,7 @@ func TestOneBigFinalBatch(t *testing.T) {
 // While a whole buffer waits to be sent, later batches are dropped, and
 // the reason says so.
 func TestFullBufferDropsLaterBatches(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	stall := make(chan struct{})
-	acc := make(chan struct{})
-	go func() {
-		defer close(acc)
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		<-stall
-	}()
-	defer func() { close(stall); <-acc }()
-	s, err := remote.Dial(ln.Addr().String(), remote.Options{Buffer: 100, DialTimeout: 5 * time.Second, FlushTimeout: 300 * time.Millisecond})
+	s, err := remote.Dial(stalledServer(t), remote.Options{Buffer: 100, DialTimeout: 5 * time.Second, FlushTimeout: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

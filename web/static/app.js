@@ -38,7 +38,7 @@ const ui = {
 // fullWithBlockedMs: goroutine name -> the longest time, in ms, it was
 // drawn without a break waiting to send on a full channel.
 // cutLabels: the value labels drawn shortened for want of room.
-const seen = { blockedSend: new Set(), fullWithBlocked: new Set(), fullWithBlockedMs: new Map(), cutLabels: new Set(), frames: 0 };
+const seen = { blockedSend: new Set(), fullWithBlocked: new Set(), fullWithBlockedMs: new Map(), cutLabels: new Set(), selectWaits: new Set(), frames: 0 };
 let blockedRun = new Map(); // goroutine name -> ms drawn so far in the current stretch
 window.handoff = {
   get step() { return ui.step; },
@@ -425,8 +425,9 @@ function badge(m, st, g) {
     col = gs.panic ? C.viol : C.ended;
     if (gs.joinedBy) txt += ` · joined by g${gs.joinedBy}`;
   } else if (gs.st === 'blocked') {
-    col = gs.on === 'send' ? C.send : gs.on === 'recv' ? C.recv : gs.on === 'lock' ? C.lock : C.join;
-    const what = gs.on === 'lock' ? (m.mutexes.get(gs.mu) || {}).name : gs.on === 'join' ? `g${gs.child}` : m.chanName(gs.ch);
+    col = gs.on === 'send' ? C.send : gs.on === 'recv' || gs.on === 'select' ? C.recv : gs.on === 'lock' || gs.on === 'rlock' ? C.lock : C.join;
+    const what = gs.on === 'lock' || gs.on === 'rlock' ? (m.mutexes.get(gs.mu) || { name: 'a lock' }).name : gs.on === 'join' ? `g${gs.child}` :
+      gs.on === 'select' ? m.cases(gs.cases) : gs.on === 'wait' ? 'WaitGroup' : gs.on === 'cond' ? 'Cond' : m.chanName(gs.ch);
     txt = `waits: ${gs.on} ${what}`;
   } else {
     txt = 'running'; col = C.token;
@@ -659,6 +660,13 @@ function draw(dt) {
     if (gs.st !== 'blocked') continue;
     if (gs.on === 'send') sendersOn.set(gs.ch, [...(sendersOn.get(gs.ch) || []), g]);
     if (gs.on === 'recv') recvOn.set(gs.ch, [...(recvOn.get(gs.ch) || []), g]);
+    if (gs.on === 'select') { // one goroutine waiting on several channels
+      for (const c of gs.cases || []) {
+        if (!c.ch) continue;
+        const on = c.dir === 'send' ? sendersOn : recvOn;
+        on.set(c.ch, [...(on.get(c.ch) || []), g]);
+      }
+    }
     if (gs.on === 'lock') lockWait.set(gs.mu, [...(lockWait.get(gs.mu) || []), g]);
   }
 
@@ -768,12 +776,32 @@ function draw(dt) {
 
   // lines from a waiting goroutine to what it waits on
   ctx.lineWidth = 1.6;
+  const waitLine = (x0, y0, x1, y1, col, dimmed) => {
+    ctx.globalAlpha = dimmed ? 0.2 : 0.8;
+    ctx.strokeStyle = col; ctx.setLineDash([5, 4]);
+    ctx.beginPath(); ctx.moveTo(x0, y0);
+    const mx = (x0 + x1) / 2;
+    ctx.bezierCurveTo(mx, y0, mx, y1, x1, y1); ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.fillStyle = col; ctx.beginPath(); ctx.arc(x1, y1, 3.5, 0, 7); ctx.fill();
+    ctx.globalAlpha = 1;
+  };
   for (const [g, gs] of st.g) {
     if (gs.st !== 'blocked') continue;
     const Ln = L.lanes.get(g);
     if (!Ln) continue;
     const x0 = L.perLane.get(g) ?? (Ln.badgeEnd || L.labelW + L.badgeW), y0 = Ln.y + Ln.h / 2; // after its tokens
     let x1, y1, col;
+    if (gs.on === 'select') {
+      // a line to every channel the select waits on
+      for (const c of gs.cases || []) {
+        if (!c.ch || !L.chans.has(c.ch)) continue;
+        const B = L.chans.get(c.ch);
+        waitLine(x0, y0, B.x, B.y + B.h / 2, c.dir === 'send' ? C.send : C.recv, dim(g));
+        seen.selectWaits.add(`${m.goName(g)} → ${m.chanName(c.ch)}`);
+      }
+      continue;
+    }
     if ((gs.on === 'send' || gs.on === 'recv') && L.chans.has(gs.ch)) {
       const B = L.chans.get(gs.ch); x1 = B.x; y1 = B.y + B.h / 2; col = gs.on === 'send' ? C.send : C.recv;
     } else if (gs.on === 'lock' && L.mus.has(gs.mu)) {
@@ -786,14 +814,7 @@ function draw(dt) {
       ctx.setLineDash([]); ctx.globalAlpha = 1;
       continue;
     } else continue;
-    ctx.globalAlpha = dim(g) ? 0.2 : 0.8;
-    ctx.strokeStyle = col; ctx.setLineDash([5, 4]);
-    ctx.beginPath(); ctx.moveTo(x0, y0);
-    const mx = (x0 + x1) / 2;
-    ctx.bezierCurveTo(mx, y0, mx, y1, x1, y1); ctx.stroke();
-    ctx.setLineDash([]);
-    ctx.fillStyle = col; ctx.beginPath(); ctx.arc(x1, y1, 3.5, 0, 7); ctx.fill();
-    ctx.globalAlpha = 1;
+    waitLine(x0, y0, x1, y1, col, dim(g));
   }
 
   // tokens, easing toward where they belong
