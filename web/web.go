@@ -105,7 +105,19 @@ type Server struct {
 	cfg Config
 	mux *http.ServeMux
 	hub *hub
+	// uploads holds a token for each trace file being read: at most
+	// maxUploads at once, so memory stays within maxUploads × about
+	// MaxUpload (see readUpload).
+	uploads    chan struct{}
+	uploadWait time.Duration // how long a read waits for its turn
 }
+
+// Reading uploaded trace files: at most maxUploads at once; another waits
+// up to uploadWait for its turn, then gets 503.
+const (
+	maxUploads = 2
+	uploadWait = 30 * time.Second
+)
 
 // New checks cfg and returns a server.
 func New(cfg Config) (*Server, error) {
@@ -149,7 +161,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: the page's files: %w", err)
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), uploads: make(chan struct{}, maxUploads), uploadWait: uploadWait}
 	s.hub = newHub(s)
 	fileServer := http.FileServer(http.FS(files))
 	s.mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -193,29 +205,72 @@ type Stats struct {
 // Stats returns the server's counters.
 func (s *Server) Stats() Stats { return s.hub.stats() }
 
-// readTrace reads a trace file from a request body of at most MaxUpload
-// bytes, and reports a problem as an HTTP error the page shows as is.
-func (s *Server) readTrace(w http.ResponseWriter, r *http.Request, op string) (tracer.Header, []tracer.Event, bool) {
-	body := http.MaxBytesReader(w, newSteadyBody(w, r.Body), s.cfg.MaxUpload)
-	h, evs, err := tracer.ReadTrace(body)
-	if err != nil {
-		if errors.Is(err, errSlowBody) {
-			httpError(w, http.StatusRequestTimeout, fmt.Sprintf("%s: %v", op, errSlowBody))
-			return h, nil, false
+// readUpload reads a trace file from a request body of at most MaxUpload
+// bytes, one event at a time, checking that it makes sense as a run, and
+// hands each event to each; it reports a problem as an HTTP error the page
+// shows as is. At most maxUploads run at once.
+func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, op string, each func(h tracer.Header, e *tracer.Event)) (tracer.Header, bool) {
+	select {
+	case s.uploads <- struct{}{}:
+	default:
+		t := time.NewTimer(s.uploadWait)
+		defer t.Stop()
+		select {
+		case s.uploads <- struct{}{}:
+		case <-r.Context().Done():
+			return tracer.Header{}, false
+		case <-t.C:
+			httpError(w, http.StatusServiceUnavailable, fmt.Sprintf("%s: the server is reading %d other trace files; try again in a moment", op, maxUploads))
+			return tracer.Header{}, false
 		}
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("%s: the trace file is larger than the limit of %s", op, sizeString(s.cfg.MaxUpload)))
-			return h, nil, false
-		}
-		httpError(w, http.StatusBadRequest, fmt.Sprintf("%s: %v", op, err))
-		return h, nil, false
 	}
-	return h, evs, true
+	defer func() { <-s.uploads }()
+	body := http.MaxBytesReader(w, newSteadyBody(w, r.Body), s.cfg.MaxUpload)
+	fail := func(err error) (tracer.Header, bool) {
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.Is(err, errSlowBody):
+			httpError(w, http.StatusRequestTimeout, fmt.Sprintf("%s: %v", op, errSlowBody))
+		case errors.As(err, &tooBig):
+			httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("%s: the trace file is larger than the limit of %s", op, sizeString(s.cfg.MaxUpload)))
+		default:
+			httpError(w, http.StatusBadRequest, fmt.Sprintf("%s: %v", op, err))
+		}
+		return tracer.Header{}, false
+	}
+	rd, err := tracer.NewReader(body)
+	if err != nil {
+		return fail(err)
+	}
+	h := rd.Header()
+	var valid tracer.Validator
+	for e, err := range rd.Events() {
+		if err != nil {
+			return fail(err)
+		}
+		valid.Add(&e)
+		each(h, &e)
+	}
+	if err := valid.Err(); err != nil {
+		return fail(fmt.Errorf("the trace does not make sense as a run:\n%w", err))
+	}
+	return h, true
 }
 
+// serveParse answers an uploaded trace file with its header and events as
+// one JSON object. It holds the answer's bytes, not the events: about the
+// size of the file.
 func (s *Server) serveParse(w http.ResponseWriter, r *http.Request) {
-	h, evs, ok := s.readTrace(w, r, "open trace")
+	var events []byte
+	if n := r.ContentLength; n > 0 && n <= s.cfg.MaxUpload {
+		events = make([]byte, 0, n+n/8) // the answer is about the file's size
+	}
+	h, ok := s.readUpload(w, r, "open trace", func(_ tracer.Header, e *tracer.Event) {
+		if len(events) > 0 {
+			events = append(events, ',')
+		}
+		events = tracer.AppendEventJSON(events, e)
+	})
 	if !ok {
 		return
 	}
@@ -224,14 +279,10 @@ func (s *Server) serveParse(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusInternalServerError, "open trace: "+err.Error())
 		return
 	}
-	b := make([]byte, 0, 64+len(hdr)+len(evs)*96)
-	b = append(b, `{"header":`...)
-	b = append(b, hdr...)
-	b = append(b, `,"events":[`...)
-	b = appendEvents(b, evs)
-	b = append(b, "]}"...)
 	w.Header().Set("Content-Type", "application/json")
-	w.Write(b)
+	w.Write(append(append([]byte(`{"header":`), hdr...), `,"events":[`...))
+	w.Write(events)
+	w.Write([]byte("]}"))
 }
 
 func (s *Server) serveSVG(w http.ResponseWriter, r *http.Request) {
@@ -247,8 +298,8 @@ func (s *Server) serveSVG(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, fmt.Sprintf("export svg: unknown theme %q (want %s)", truncate(o.Theme, 40), strings.Join(SVGThemes, ", ")))
 		return
 	}
-	_, evs, ok := s.readTrace(w, r, "export svg")
-	if !ok {
+	var evs []tracer.Event
+	if _, ok := s.readUpload(w, r, "export svg", func(_ tracer.Header, e *tracer.Event) { evs = append(evs, *e) }); !ok {
 		return
 	}
 	if len(evs) == 0 {

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -495,6 +497,7 @@ func TestParseAndExport(t *testing.T) {
 	}
 
 	bad := bytes.Replace(good, []byte(`"seq":3`), []byte(`"seq":9`), 1)
+	impossible := []byte(`{"format":"handoff","version":2}` + "\n" + `{"seq":1,"t":0,"kind":"recv","g":1,"ch":1,"v":3}` + "\n")
 	for _, tc := range []struct {
 		name, path string
 		body       []byte
@@ -505,6 +508,8 @@ func TestParseAndExport(t *testing.T) {
 		{"not a trace", "/api/parse", []byte("hello\n"), 400, "open trace:"},
 		{"too big", "/api/parse", traceFile(t, synth(4, 200)), 413, "larger than the limit of 4 KiB"},
 		{"svg of bad trace", "/api/svg", bad, 400, "export svg: line 4"},
+		{"impossible run", "/api/parse", impossible, 400, "open trace: the trace does not make sense as a run:\nevent #1 (recv by g1): receives from ch1, which was never made"},
+		{"svg of an impossible run", "/api/svg", impossible, 400, "export svg: the trace does not make sense as a run"},
 		{"svg of nothing", "/api/svg", traceFile(t, nil), 400, "export svg: the trace has no events"},
 		{"svg in no theme", "/api/svg?theme=sepia", good, 400, `export svg: unknown theme "sepia" (want light, dark, print)`},
 	} {
@@ -674,5 +679,86 @@ func TestCloseStopsEverything(t *testing.T) {
 	if err == nil {
 		resp.Body.Close()
 		t.Error("server still answers after Close")
+	}
+}
+
+// At most maxUploads trace files are read at once; another waits for its
+// turn, and gets 503 when none comes.
+func TestUploadsAreBounded(t *testing.T) {
+	s, ts := start(t, testConfig())
+	s.uploadWait = 200 * time.Millisecond
+	for range maxUploads {
+		s.uploads <- struct{}{} // two reads under way
+	}
+	code, body := post(t, ts.URL+"/api/parse", traceFile(t, useAfterSend()))
+	if code != http.StatusServiceUnavailable || !strings.Contains(string(body), "try again") {
+		t.Errorf("a third read: %d %s, want 503", code, body)
+	}
+	<-s.uploads // one ends: the next read goes through
+	if code, body := post(t, ts.URL+"/api/parse", traceFile(t, useAfterSend())); code != 200 {
+		t.Errorf("a read after one ended: %d %.100s", code, body)
+	}
+	<-s.uploads
+}
+
+// Opening a big trace file holds about its size, not an object per event:
+// the answer is about the file's size, and the collector lets garbage grow
+// to about what is live (the test's own copy of the file included), so the
+// heap's peak grows by 3-4x a 60 MB file, bounded here at 5x (it was about
+// 28x: 63 MB took the server from 27 MB to 1.77 GB).
+func TestParseMemoryIsBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 60 MB trace")
+	}
+	cfg := testConfig()
+	cfg.MaxUpload = 64 << 20
+	_, ts := start(t, cfg)
+	var file bytes.Buffer
+	file.WriteString(`{"format":"handoff","version":2}` + "\n")
+	file.WriteString(`{"seq":1,"t":0,"kind":"chan","g":1,"ch":1,"cap":-1,"name":"q"}` + "\n")
+	label := strings.Repeat("x", 40)
+	for seq := 2; file.Len() < 60<<20; seq += 3 {
+		v := seq
+		fmt.Fprintf(&file, `{"seq":%d,"t":%d,"kind":"make","g":1,"v":%d,"label":"%s"}`+"\n", seq, seq, v, label)
+		fmt.Fprintf(&file, `{"seq":%d,"t":%d,"kind":"send","g":1,"ch":1,"v":%d}`+"\n", seq+1, seq+1, v)
+		fmt.Fprintf(&file, `{"seq":%d,"t":%d,"kind":"recv","g":1,"ch":1,"v":%d}`+"\n", seq+2, seq+2, v)
+	}
+	data := file.Bytes()
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	stop := make(chan struct{})
+	peak := make(chan uint64)
+	go func() {
+		var most uint64
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			most = max(most, m.HeapInuse)
+			select {
+			case <-stop:
+				peak <- most
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}()
+	resp, err := http.Post(ts.URL+"/api/parse", "application/jsonl", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := make([]byte, 20)
+	io.ReadFull(resp.Body, head)
+	n, _ := io.Copy(io.Discard, resp.Body) // the test keeps none of the answer
+	resp.Body.Close()
+	close(stop)
+	most := <-peak
+	if resp.StatusCode != 200 || !bytes.HasPrefix(head, []byte(`{"header":`)) || n < int64(len(data))/2 {
+		t.Fatalf("parse: %d %q and %d bytes more", resp.StatusCode, head, n)
+	}
+	grew := float64(most-min(most, base.HeapInuse)) / float64(len(data))
+	t.Logf("a %.1f MB file: the heap grew by %.2fx the file at its peak", float64(len(data))/1e6, grew)
+	if grew > 5 {
+		t.Errorf("the heap grew by %.1fx the file", grew)
 	}
 }
