@@ -102,6 +102,8 @@ const (
 	waitSpawn                     // a goroutine's go record
 	waitHead                      // a goroutine's next record changed
 	waitMsg                       // the receive of a message was recorded
+	waitRoom                      // room in a full bounded channel: one waiter woken per value taken out
+	waitSent                      // the send of a message was emitted
 )
 
 type waitKey struct {
@@ -233,6 +235,41 @@ func (m *merger) schedule(s *stream) {
 	heap.Push(&m.ready, s)
 }
 
+// wakeRoom wakes, while bounded channel ch has room, the sender waiting
+// for room whose record is earliest, one at a time: a value taken out
+// makes room for one send, and waking every waiting sender (thousands of
+// goroutines blocked on one full channel) at every receive made the
+// replay quadratic.
+func (m *merger) wakeRoom(ch int64) {
+	key := waitKey{waitRoom, ch}
+	c := m.chans[ch]
+	for tries := len(m.waiters[key]); tries > 0 && c != nil && (c.cap <= 0 || len(c.queue) < c.cap); tries-- {
+		ws := m.waiters[key]
+		if len(ws) == 0 {
+			return
+		}
+		first := 0
+		for i, s := range ws {
+			if a, b := s.head().tick, ws[first].head().tick; a < b || a == b && s.gid < ws[first].gid {
+				first = i
+			}
+		}
+		s := ws[first]
+		ws[first] = ws[len(ws)-1]
+		ws[len(ws)-1] = nil
+		if ws = ws[:len(ws)-1]; len(ws) == 0 {
+			delete(m.waiters, key)
+		} else {
+			m.waiters[key] = ws
+		}
+		s.waiting = false
+		m.schedule(s)
+		if s.queued {
+			return // it takes the room; the next value taken out wakes the next
+		}
+	}
+}
+
 func (m *merger) wake(key waitKey) {
 	ws := m.waiters[key]
 	if len(ws) == 0 {
@@ -293,12 +330,19 @@ func (m *merger) sendEnabled(c *mChan, r *rec) (bool, waitKey) {
 		}
 		return len(c.queue) == 0, chKey
 	}
-	if c.cap > 0 && len(c.queue) >= c.cap || c.cap == 0 && len(c.queue) > 0 {
+	if c.cap > 0 && len(c.queue) >= c.cap {
+		return false, waitKey{waitRoom, r.a}
+	}
+	if c.cap == 0 && len(c.queue) > 0 {
 		return false, chKey
 	}
 	if mi != nil && mi.prev != 0 {
 		if p := m.msgs[mi.prev]; p != nil && !p.sent {
-			return false, chKey
+			// Its receiver took another value before: that one's send
+			// goes first. Waiting for that send alone, not for any change
+			// to the channel, keeps thousands of senders to one receiver
+			// linear.
+			return false, waitKey{waitSent, mi.prev}
 		}
 	}
 	return true, chKey
@@ -320,6 +364,9 @@ func (m *merger) run(final bool) []Event {
 			if ok, key := m.enabled(s); !ok {
 				s.waiting = true
 				m.waiters[key] = append(m.waiters[key], s)
+				if h := s.head(); h.kind == KindSend && key.kind != waitRoom {
+					m.wakeRoom(h.a) // it was woken for room it cannot take: the next may
+				}
 				continue
 			}
 			m.emit(s)
@@ -434,6 +481,7 @@ func (m *merger) emit(s *stream) {
 		}
 		m.msg(r.c).sent = true
 		wakes[0] = waitKey{waitChan, r.a}
+		wakes[1] = waitKey{waitSent, r.c}
 	case KindRecv:
 		e.Ch, e.Case = ChanID(r.a), x.caseNo
 		if r.flags&flagClosed != 0 {
@@ -512,6 +560,12 @@ func (m *merger) emit(s *stream) {
 		if k.kind != 0 {
 			m.wake(k)
 		}
+	}
+	switch r.kind {
+	case KindRecv, KindDiscard:
+		m.wakeRoom(r.a)
+	case KindClose:
+		m.wake(waitKey{waitRoom, r.a}) // a send after close: a violation, and room does not matter
 	}
 	// On an unbuffered channel the send and the receive are one rendezvous:
 	// place the receive right after its send.
