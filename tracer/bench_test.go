@@ -131,8 +131,8 @@ func BenchmarkSendRecvOneGoroutine(b *testing.B) {
 }
 
 // BenchmarkLiveManyGoroutines: n goroutines each send one value on a
-// bounded channel of 4 that main drains, in live mode (WithLive), beside
-// the same program in bare Go. Most senders wait for room at once; in
+// bounded channel of 4 that main drains, traced (plain: merged at the end;
+// live: WithLive) beside the same program in bare Go. Most senders wait for room at once; in
 // live mode they sleep until a receive wakes one of them, so the time per
 // goroutine (ns/goroutine) stays flat from 1,000 to 10,000 goroutines.
 // (They polled every 200us before: 10,000 did not finish in 180 s.)
@@ -153,25 +153,39 @@ func BenchmarkLiveManyGoroutines(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/goroutine")
 		})
-		b.Run(fmt.Sprintf("live/n=%d", n), func(b *testing.B) {
-			for range b.N {
-				t := New(withDiscard(), WithCallSites(false), WithDeadlockTimeout(0), WithLive(0))
-				g := t.Main("main")
-				ch := NewChan[int](g, "jobs", 4)
-				hs := make([]*Handle, n)
-				for i := range n {
-					hs[i] = g.Go("sender", func(g *G) { ch.Send(g, i) })
+		for _, mode := range []string{"plain", "live"} {
+			b.Run(fmt.Sprintf("%s/n=%d", mode, n), func(b *testing.B) {
+				for range b.N {
+					opts := []Option{WithCallSites(false), WithDeadlockTimeout(0)}
+					if mode == "live" {
+						opts = append(opts, WithLive(0), withDiscard())
+					} else {
+						opts = append(opts, WithSink(discardSink{})) // merged, then thrown away
+					}
+					t := New(opts...)
+					g := t.Main("main")
+					ch := NewChan[int](g, "jobs", 4)
+					hs := make([]*Handle, n)
+					for i := range n {
+						hs[i] = g.Go("sender", func(g *G) { ch.Send(g, i) })
+					}
+					for range n {
+						ch.Recv(g)
+					}
+					for _, h := range hs {
+						h.Join(g)
+					}
+					g.finishMain()
+					t.Close()
 				}
-				for range n {
-					ch.Recv(g)
-				}
-				for _, h := range hs {
-					h.Join(g)
-				}
-				g.finishMain()
-				t.Close()
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/goroutine")
-		})
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/goroutine")
+			})
+		}
 	}
 }
+
+// discardSink takes merged events and keeps none.
+type discardSink struct{}
+
+func (discardSink) Emit([]Event) error { return nil }
+func (discardSink) Close() error       { return nil }
