@@ -74,28 +74,47 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, exitUsage, "import: %s: not a Go execution trace (it should start with \"go 1.NN trace\"; write one with runtime/trace or go test -trace)", name)
 	}
 
+	// A file is written beside its name and renamed into place once the
+	// whole import went well: a failed import leaves no half trace, and
+	// keeps a file of that name as it was.
 	var w io.Writer = stdout
 	var outFile *os.File
 	if *out != "-" {
-		outFile, err = os.Create(*out)
+		outFile, err = os.CreateTemp(filepath.Dir(*out), ".handoff-import-*")
 		if err != nil {
 			return fail(stderr, exitUsage, "import: %v", err)
 		}
+		defer os.Remove(outFile.Name()) // gone once renamed
 		w = outFile
 	}
 	tw, err := tracer.NewWriter(w, tracer.Header{Source: filepath.Base(name), Clock: "imported", Note: exectrace.Note})
 	if err != nil {
 		return fail(stderr, exitUsage, "import: %v", err)
 	}
+	var valid tracer.Validator // what import writes makes sense as a run, or is an error
 	bar := newProgress(stderr, size, in)
-	rep, err := exectrace.Convert(br, exectrace.Options{From: *from, To: *to, System: *system, Progress: bar.update}, tw.Write)
+	rep, err := exectrace.Convert(br, exectrace.Options{From: *from, To: *to, System: *system, Progress: bar.update}, func(e *tracer.Event) error {
+		valid.Add(e)
+		return tw.Write(e)
+	})
 	bar.done()
 	if ferr := tw.Flush(); err == nil {
 		err = ferr
 	}
+	if err == nil {
+		if verr := valid.Err(); verr != nil {
+			err = fmt.Errorf("the import does not make sense as a run (a bug of handoff's importer, please report it):\n%w", verr)
+		}
+	}
 	if outFile != nil {
 		if cerr := outFile.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("write %s: %w", *out, cerr)
+		}
+		if err == nil {
+			os.Chmod(outFile.Name(), 0o644) // as os.Create would make it, less a umask
+			if rerr := os.Rename(outFile.Name(), *out); rerr != nil {
+				err = fmt.Errorf("write %s: %w", *out, rerr)
+			}
 		}
 	}
 	if err != nil {

@@ -326,6 +326,11 @@ func Convert(r io.Reader, opts Options, emit func(*tracer.Event) error) (*Report
 		return nil, fmt.Errorf("read go execution trace: window ends (%v) before it starts (%v)", opts.To, opts.From)
 	}
 	err = c.run(tr)
+	if err == nil && c.rep.GoEvents <= 1 {
+		// A header and the reader's closing sync: the file was cut right
+		// after its header, which no trace that ran has.
+		err = errors.New("read go execution trace: the file holds nothing after its header (cut short? a program must call trace.Stop before it exits)")
+	}
 	c.finish()
 	if err == nil && c.ann != nil {
 		err = c.mergeAnnotations()
