@@ -111,7 +111,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 			err = fmt.Errorf("write %s: %w", *out, cerr)
 		}
 		if err == nil {
-			os.Chmod(outFile.Name(), 0o644) // as os.Create would make it, less a umask
+			os.Chmod(outFile.Name(), 0o644) // a temporary file is 0600; a trace is as os.Create makes it under the usual umask
 			if rerr := os.Rename(outFile.Name(), *out); rerr != nil {
 				err = fmt.Errorf("write %s: %w", *out, rerr)
 			}
