@@ -744,8 +744,27 @@ func (w *Writer) blockName(b []byte, e *tracer.Event) []byte {
 	case tracer.OnJoin:
 		b = append(b, ' ')
 		b = appendEscaped(b, string(w.goName(w.tmp[:0], e.Child, w.gnames[e.Child])))
+	case tracer.OnSelect:
+		b = append(b, " on "...)
+		q := tracer.AppendJSONString(w.tmp[:0], w.cases(e.Cases))
+		b = append(b, q[1:len(q)-1]...)
 	}
 	return append(b, '"')
+}
+
+// cases names a select's cases: recv from ch1 "jobs" | its context's Done.
+func (w *Writer) cases(cases []tracer.SelectCase) string {
+	return tracer.DescribeCases(cases, func(id tracer.ChanID) string {
+		if c := w.chans[id]; c != nil && c.name != "" {
+			return fmt.Sprintf("ch%d %q", id, c.name)
+		}
+		return fmt.Sprintf("ch%d", id)
+	}, func(id tracer.ValueID) string {
+		if l, ok := w.labels[id]; ok {
+			return strconv.Quote(l.raw)
+		}
+		return fmt.Sprintf("v%d", id)
+	})
 }
 
 func (w *Writer) blockArgs(b []byte, e *tracer.Event) []byte {
@@ -762,6 +781,9 @@ func (w *Writer) blockArgs(b []byte, e *tracer.Event) []byte {
 	case tracer.OnJoin:
 		b = append(b, `,"goroutine":`...)
 		b = strconv.AppendInt(b, int64(e.Child), 10)
+	case tracer.OnSelect:
+		b = append(b, `,"cases":`...)
+		b = tracer.AppendJSONString(b, w.cases(e.Cases))
 	}
 	b = appendField(b, "at", e.At)
 	return append(b, '}')
