@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/gorilla/websocket"
 
@@ -843,8 +844,10 @@ func (h *hub) serveIngest(w http.ResponseWriter, r *http.Request) {
 
 	// The reader blocks inside a message; a goroutine reads, and this one
 	// batches whatever has arrived, so that a quiet program's last events
-	// are not held back.
-	evc := make(chan tracer.Event, batchSize)
+	// are not held back. An event's line may hold a megabyte of values or
+	// cases (tracer.MaxLineSize), several as Go values: ingestQueue events
+	// wait between the two, and a batch stops at ingestBatchBytes.
+	evc := make(chan tracer.Event, ingestQueue)
 	errc := make(chan error, 1)
 	h.wg.Add(1)
 	go func() {
@@ -870,14 +873,16 @@ func (h *hub) serveIngest(w http.ResponseWriter, r *http.Request) {
 	batch := make([]tracer.Event, 0, batchSize)
 	for e := range evc {
 		batch = append(batch[:0], e)
+		size := eventSize(&e)
 	drain:
-		for len(batch) < batchSize {
+		for len(batch) < batchSize && size < ingestBatchBytes {
 			select {
 			case e, ok := <-evc:
 				if !ok {
 					break drain
 				}
 				batch = append(batch, e)
+				size += eventSize(&e)
 			default:
 				break drain
 			}
@@ -895,6 +900,19 @@ func (h *hub) serveIngest(w http.ResponseWriter, r *http.Request) {
 		err = fmt.Errorf("program %q: %w", source, err)
 	}
 	h.endSession(s, err)
+}
+
+// Bounds of what a program's stream holds on its way into the session.
+const (
+	ingestQueue      = 16
+	ingestBatchBytes = 1 << 20
+)
+
+// eventSize is about the memory e holds, its struct and what it points to.
+func eventSize(e *tracer.Event) int {
+	const word = 8
+	return int(unsafe.Sizeof(*e)) + len(e.Name) + len(e.Label) + len(e.Msg) + len(e.Panic) + len(e.At) +
+		word*(len(e.Vs)+len(e.Refs)+len(e.Cycle)) + 48*len(e.Cases)
 }
 
 // appendLiveEvent appends e as a JSON object, its texts shortened as

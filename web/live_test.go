@@ -332,3 +332,68 @@ func TestLateViewersShareOneBacklog(t *testing.T) {
 		t.Errorf("the heap grew by %.1f MB, more than two copies of the %.1f MB session", float64(grew)/1e6, float64(size)/1e6)
 	}
 }
+
+// Viewers who join while a run is emitting get every event once: the
+// backlog up to their snapshot, then the broadcasts after it, while the
+// store keeps growing beside the snapshot they send from.
+func TestViewersJoinDuringRun(t *testing.T) {
+	const total = 20_000
+	cfg := testConfig()
+	cfg.Scenarios = []ScenarioInfo{{Name: "steady"}}
+	joined := make(chan struct{})
+	cfg.Run = func(ctx context.Context, name string, o RunOptions, sink tracer.Sink) error {
+		evs := make([]tracer.Event, 0, 100)
+		for seq := 1; seq <= total; seq++ {
+			evs = append(evs, tracer.Event{Seq: uint64(seq), T: tracer.Time(seq), Kind: tracer.KindMake, G: 1, V: tracer.ValueID(seq), Label: "v"})
+			if len(evs) == cap(evs) {
+				sink.Emit(evs)
+				evs = evs[:0]
+				if seq == total/2 {
+					select { // half the run is in the store before the last viewers join
+					case <-joined:
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				}
+				time.Sleep(100 * time.Microsecond)
+			}
+		}
+		return nil
+	}
+	_, ts := start(t, cfg)
+	starter := dial(t, ts, "/ws", nil)
+	read(t, starter)
+	starter.WriteJSON(map[string]any{"op": "run", "scenario": "steady"})
+	readUntil(t, starter, "live", nil)
+	conns := make([]*websocket.Conn, 6)
+	for i := range conns {
+		conns[i] = dial(t, ts, "/ws", nil)
+		if i == len(conns)/2 {
+			close(joined)
+		}
+	}
+	for i, c := range conns {
+		read(t, c) // hello
+		n := 0
+		seen := 0.0
+		for {
+			m := read(t, c)
+			if m.Type != "live" && m.Type != "events" && m.Type != "live-end" {
+				continue
+			}
+			for _, e := range m.events(t) {
+				n++
+				if e["seq"] != seen+1 {
+					t.Fatalf("viewer %d: event %v after %v", i, e["seq"], seen)
+				}
+				seen = e["seq"].(float64)
+			}
+			if m.Type == "live-end" || (m.Type == "live" && m.Done) {
+				break
+			}
+		}
+		if n != total {
+			t.Errorf("viewer %d got %d events of %d", i, n, total)
+		}
+	}
+}
