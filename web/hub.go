@@ -112,7 +112,7 @@ type eventStore struct {
 	size   int      // bytes
 }
 
-// add appends frag, n events encoded as by appendLiveEvents.
+// add appends frag, n events encoded by appendLiveEvent and separated by commas.
 func (st *eventStore) add(frag []byte, n int) {
 	if st.n > 0 {
 		st.write([]byte{','})
