@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/gorilla/websocket"
 
@@ -55,7 +57,22 @@ type hub struct {
 	nextViewer  int
 	slowDropped uint64
 	liveDropped uint64
+
+	maxLiveBytes int // defaultMaxLiveBytes; tests lower it
 }
+
+// The live session is bounded in bytes as well as in events
+// (Config.MaxLiveEvents): its events are kept encoded, at most
+// defaultMaxLiveBytes of them, and an event's texts are shortened as it
+// comes in, names and labels to maxLiveName bytes, a violation's message,
+// a panic value and a call site to maxLiveText, so that one huge label
+// costs what a short one does. Past either bound, later events are dropped
+// and counted, and the page is told how many when the run ends.
+const (
+	defaultMaxLiveBytes = 256 << 20
+	maxLiveName         = 256
+	maxLiveText         = 1024
+)
 
 // session is one live run: a scenario the server runs, or a program
 // streaming to /ingest. Its events are kept for viewers who join later.
@@ -70,22 +87,114 @@ type session struct {
 	seed    uint64 // a scenario's seed
 	source  string
 	kind    string // "scenario" or "program"
-	events  []byte // the events so far, JSON objects separated by commas
-	n       int
-	pending []byte // events not yet broadcast, as in events
+	events  eventStore
+	pending []byte // events not yet broadcast, JSON objects separated by commas
 	dropped int
+	full    bool // a bound was reached: every later event is dropped, so the events kept are a prefix of the run
 	done    bool
 	err     string
+}
+
+// storeChunk is the size of one chunk of an eventStore.
+const storeChunk = 1 << 20
+
+// eventStore holds a live session's events, encoded as JSON objects
+// separated by commas, in chunks of storeChunk bytes. It only grows, and
+// no byte it holds ever changes: a chunk is filled up to its capacity
+// (never reallocated) and then sealed, so an append writes only beyond the
+// length any reader has seen. A late viewer takes a snapshot, the slice
+// headers, under the hub's lock, and sends from it outside the lock: one
+// store is shared by every viewer, and costs none of them a copy.
+type eventStore struct {
+	sealed [][]byte // full chunks
+	tail   []byte   // the chunk being filled
+	n      int      // events
+	size   int      // bytes
+}
+
+// add appends frag, n events encoded by appendLiveEvent and separated by commas.
+func (st *eventStore) add(frag []byte, n int) {
+	if st.n > 0 {
+		st.write([]byte{','})
+	}
+	st.write(frag)
+	st.n += n
+}
+
+func (st *eventStore) write(p []byte) {
+	st.size += len(p)
+	for len(p) > 0 {
+		if len(st.tail) == cap(st.tail) {
+			if len(st.tail) > 0 {
+				st.sealed = append(st.sealed, st.tail)
+			}
+			st.tail = make([]byte, 0, storeChunk)
+		}
+		k := min(len(p), cap(st.tail)-len(st.tail))
+		st.tail = append(st.tail, p[:k]...)
+		p = p[k:]
+	}
+}
+
+// A backlog is the message that begins a live session for a viewer: the
+// session's state and every event so far, as a snapshot of its store.
+type backlog struct {
+	head   []byte
+	sealed [][]byte
+	tail   []byte
+	foot   []byte
+}
+
+// bytes returns the backlog as one message; for a session with few events.
+func (b *backlog) bytes() []byte {
+	msg := append([]byte(nil), b.head...)
+	for _, c := range b.sealed {
+		msg = append(msg, c...)
+	}
+	msg = append(msg, b.tail...)
+	return append(msg, b.foot...)
+}
+
+// send writes the backlog to c as one message, a chunk at a time, straight
+// from the shared store. It stops when gone is closed.
+func (b *backlog) send(c *websocket.Conn, gone <-chan struct{}) error {
+	c.SetWriteDeadline(time.Now().Add(writeWait))
+	w, err := c.NextWriter(websocket.TextMessage)
+	if err != nil {
+		return err
+	}
+	for i := -1; i <= len(b.sealed)+1; i++ {
+		part := b.head
+		switch {
+		case i == len(b.sealed):
+			part = b.tail
+		case i == len(b.sealed)+1:
+			part = b.foot
+		case i >= 0:
+			part = b.sealed[i]
+		}
+		select {
+		case <-gone:
+			return errors.New("viewer gone")
+		default:
+		}
+		c.SetWriteDeadline(time.Now().Add(writeWait))
+		if _, err := w.Write(part); err != nil {
+			return err
+		}
+	}
+	return w.Close()
 }
 
 func newHub(s *Server) *hub {
 	ctx, cancel := context.WithCancel(context.Background())
 	h := &hub{
-		s:       s,
-		ctx:     ctx,
-		cancel:  cancel,
-		viewers: map[*viewer]struct{}{},
-		conns:   map[*websocket.Conn]struct{}{},
+		s:            s,
+		ctx:          ctx,
+		cancel:       cancel,
+		viewers:      map[*viewer]struct{}{},
+		conns:        map[*websocket.Conn]struct{}{},
+		maxLiveBytes: defaultMaxLiveBytes,
 	}
 	h.recordings = make(chan struct{}, maxRecordings)
 	h.wg.Add(1)
@@ -162,11 +271,13 @@ func (h *hub) forget(c *websocket.Conn) {
 // viewer is one browser page. Its writer goroutine is the only one that
 // writes to conn; everyone else puts messages in send, never waiting.
 type viewer struct {
-	id   int // told to the page in hello, so that it knows its own runs
-	conn *websocket.Conn
-	send chan []byte
-	gone chan struct{} // closed when the viewer must stop: slow, or disconnected
-	once sync.Once
+	id      int // told to the page in hello, so that it knows its own runs
+	conn    *websocket.Conn
+	hello   []byte   // the first message
+	backlog *backlog // the live session so far, sent after hello; nil when none
+	send    chan []byte
+	gone    chan struct{} // closed when the viewer must stop: slow, or disconnected
+	once    sync.Once
 }
 
 func (v *viewer) stop() { v.once.Do(func() { close(v.gone) }) }
@@ -194,6 +305,19 @@ func (v *viewer) queue(ctx context.Context, msg []byte) bool {
 
 func (v *viewer) writeLoop() {
 	defer v.conn.Close() // wakes the reader
+	v.conn.SetWriteDeadline(time.Now().Add(writeWait))
+	if err := v.conn.WriteMessage(websocket.TextMessage, v.hello); err != nil {
+		v.stop()
+		return
+	}
+	if v.backlog != nil {
+		err := v.backlog.send(v.conn, v.gone)
+		v.backlog = nil // an ended session's store is not kept for this viewer
+		if err != nil {
+			v.stop()
+			return
+		}
+	}
 	for {
 		select {
 		case msg := <-v.send:
@@ -249,13 +373,16 @@ func (h *hub) serveViewer(w http.ResponseWriter, r *http.Request) {
 	conn.SetReadLimit(64 << 10)
 	v := &viewer{conn: conn, send: make(chan []byte, max(h.s.cfg.QueueLen, 2)), gone: make(chan struct{})}
 
+	// The lock is held for a moment: the backlog is a snapshot of the
+	// live session's store, which the writer sends from.
 	h.mu.Lock()
 	h.flushLocked() // the backlog below holds every event; nothing may follow twice
 	h.nextViewer++
 	v.id = h.nextViewer
-	v.send <- h.helloLocked(v)
+	v.hello = h.helloLocked(v)
 	if h.live != nil {
-		v.send <- h.liveBacklogLocked()
+		b := h.backlogLocked()
+		v.backlog = &b
 	}
 	h.viewers[v] = struct{}{}
 	h.broadcastLocked(h.viewersMsgLocked())
@@ -353,19 +480,17 @@ func (h *hub) viewersMsgLocked() []byte {
 	return fmt.Appendf(nil, `{"type":"viewers","n":%d,"slow":%d}`, len(h.viewers), h.slowDropped)
 }
 
-// sessionStartMsg is the message that begins a live session; a late viewer
+// backlogLocked is the message that begins the live session; a late viewer
 // gets it with every event so far.
-func (h *hub) liveBacklogLocked() []byte {
+func (h *hub) backlogLocked() backlog {
 	s := h.live
-	b := make([]byte, 0, 128+len(s.events))
-	b = fmt.Appendf(b, `{"type":"live","session":%d,"by":%d,"seed":%d,"kind":%q,"source":`, s.id, s.by, s.seed, s.kind)
-	b = appendString(b, s.source)
-	b = append(b, `,"events":[`...)
-	b = append(b, s.events...)
-	b = append(b, ']')
-	b = fmt.Appendf(b, `,"dropped":%d,"done":%t,"error":`, s.dropped, s.done)
-	b = appendString(b, s.err)
-	return append(b, '}')
+	head := fmt.Appendf(nil, `{"type":"live","session":%d,"by":%d,"seed":%d,"kind":%q,"source":`, s.id, s.by, s.seed, s.kind)
+	head = appendString(head, s.source)
+	head = append(head, `,"events":[`...)
+	foot := fmt.Appendf(nil, `],"dropped":%d,"done":%t,"error":`, s.dropped, s.done)
+	foot = appendString(foot, s.err)
+	foot = append(foot, '}')
+	return backlog{head: head, sealed: s.events.sealed, tail: s.events.tail, foot: foot}
 }
 
 func (h *hub) liveEndMsgLocked(s *session) []byte {
@@ -390,32 +515,53 @@ func (h *hub) newSessionLocked(source, kind string, by int, seed uint64) *sessio
 	h.nextSession++
 	s := &session{id: h.nextSession, by: by, seed: seed, source: source, kind: kind}
 	h.live = s
-	h.broadcastLocked(h.liveBacklogLocked())
+	b := h.backlogLocked() // no events yet
+	h.broadcastLocked(b.bytes())
 	return s
 }
 
 // emit adds events to session s, if it is still the current one, and
-// broadcasts them.
+// broadcasts them. Past the session's bounds, the events are dropped and
+// counted, and so is every later one.
 func (h *hub) emit(s *session, evs []tracer.Event) {
 	if len(evs) == 0 {
 		return
 	}
-	frag := appendEvents(make([]byte, 0, len(evs)*96), evs)
+	frag := make([]byte, 0, len(evs)*96)
+	ends := make([]int, len(evs)) // where each event ends in frag
+	for i := range evs {
+		if i > 0 {
+			frag = append(frag, ',')
+		}
+		frag = appendLiveEvent(frag, &evs[i])
+		ends[i] = len(frag)
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.live != s || s.done {
 		return
 	}
-	if s.n+len(evs) > h.s.cfg.MaxLiveEvents {
-		s.dropped += len(evs)
-		h.liveDropped += uint64(len(evs))
+	keep := 0
+	if !s.full {
+		sep := min(s.events.n, 1) // the comma before frag
+		keep = min(len(evs), h.s.cfg.MaxLiveEvents-s.events.n)
+		for keep > 0 && s.events.size+sep+ends[keep-1] > h.maxLiveBytes {
+			keep--
+		}
+	}
+	if keep < len(evs) {
+		if !s.full {
+			h.s.cfg.Logf("web: live session %d reached its bound (%d events, %d bytes); later events are dropped", s.id, h.s.cfg.MaxLiveEvents, h.maxLiveBytes)
+		}
+		s.full = true
+		s.dropped += len(evs) - keep
+		h.liveDropped += uint64(len(evs) - keep)
+	}
+	if keep == 0 {
 		return
 	}
-	if s.n > 0 {
-		s.events = append(s.events, ',')
-	}
-	s.events = append(s.events, frag...)
-	s.n += len(evs)
+	frag = frag[:ends[keep-1]]
+	s.events.add(frag, keep)
 	if len(s.pending) > 0 {
 		s.pending = append(s.pending, ',')
 	}
@@ -698,8 +844,10 @@ func (h *hub) serveIngest(w http.ResponseWriter, r *http.Request) {
 
 	// The reader blocks inside a message; a goroutine reads, and this one
 	// batches whatever has arrived, so that a quiet program's last events
-	// are not held back.
-	evc := make(chan tracer.Event, batchSize)
+	// are not held back. An event's line may hold a megabyte of values or
+	// cases (tracer.MaxLineSize), several as Go values: ingestQueue events
+	// wait between the two, and a batch stops at ingestBatchBytes.
+	evc := make(chan tracer.Event, ingestQueue)
 	errc := make(chan error, 1)
 	h.wg.Add(1)
 	go func() {
@@ -710,6 +858,9 @@ func (h *hub) serveIngest(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				errc <- err
 				return
+			}
+			if needsShortening(&e) {
+				shortenTexts(&e) // before it waits in evc
 			}
 			select {
 			case evc <- e:
@@ -722,14 +873,16 @@ func (h *hub) serveIngest(w http.ResponseWriter, r *http.Request) {
 	batch := make([]tracer.Event, 0, batchSize)
 	for e := range evc {
 		batch = append(batch[:0], e)
+		size := eventSize(&e)
 	drain:
-		for len(batch) < batchSize {
+		for len(batch) < batchSize && size < ingestBatchBytes {
 			select {
 			case e, ok := <-evc:
 				if !ok {
 					break drain
 				}
 				batch = append(batch, e)
+				size += eventSize(&e)
 			default:
 				break drain
 			}
@@ -747,6 +900,61 @@ func (h *hub) serveIngest(w http.ResponseWriter, r *http.Request) {
 		err = fmt.Errorf("program %q: %w", source, err)
 	}
 	h.endSession(s, err)
+}
+
+// Bounds of what a program's stream holds on its way into the session.
+const (
+	ingestQueue      = 16
+	ingestBatchBytes = 1 << 20
+)
+
+// eventSize is about the memory e holds, its struct and what it points to.
+func eventSize(e *tracer.Event) int {
+	const word = 8
+	return int(unsafe.Sizeof(*e)) + len(e.Name) + len(e.Label) + len(e.Msg) + len(e.Panic) + len(e.At) +
+		word*(len(e.Vs)+len(e.Refs)+len(e.Cycle)) + 48*len(e.Cases)
+}
+
+// appendLiveEvent appends e as a JSON object, its texts shortened as
+// shortenTexts does, without changing e.
+func appendLiveEvent(b []byte, e *tracer.Event) []byte {
+	if needsShortening(e) {
+		c := *e
+		shortenTexts(&c)
+		e = &c
+	}
+	return tracer.AppendEventJSON(b, e)
+}
+
+func needsShortening(e *tracer.Event) bool {
+	return len(e.Name) > maxLiveName || len(e.Label) > maxLiveName ||
+		len(e.Msg) > maxLiveText || len(e.Panic) > maxLiveText || len(e.At) > maxLiveText ||
+		len(e.Rule) > maxLiveName || len(e.On) > maxLiveName || len(e.Op) > maxLiveName || len(e.Conf) > maxLiveName
+}
+
+// shortenTexts shortens e's texts for the live session: names, labels and
+// the short words to maxLiveName bytes, the longer texts to maxLiveText.
+func shortenTexts(e *tracer.Event) {
+	for _, p := range []*string{&e.Name, &e.Label, &e.Rule, &e.On, &e.Op, &e.Conf} {
+		*p = shorten(*p, maxLiveName)
+	}
+	for _, p := range []*string{&e.Msg, &e.Panic, &e.At} {
+		*p = shorten(*p, maxLiveText)
+	}
+}
+
+// shorten returns s if it has at most n bytes, else its first whole
+// characters and an ellipsis, n bytes at most in all. The result shares
+// no memory with a long s.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func truncate(s string, n int) string {
