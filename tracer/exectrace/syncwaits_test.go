@@ -17,16 +17,23 @@ import (
 // a comment that the tests look up (lineOf), so that moving code keeps
 // them right.
 
-// lockInOrder takes first, waits until its partner holds its own first
-// lock, then takes second: two of them, in opposite order, deadlock. The
-// second lock is released; the first stays held for the test to release
-// after the trace.
-func lockInOrder(first, second *sync.Mutex, holding *sync.WaitGroup) {
-	first.Lock()
+// lockAB takes a, waits until lockBA holds b, then takes b; lockBA the
+// other way round: they deadlock. The second lock is released; the first
+// stays held for the test to release after the trace.
+func lockAB(a, b *sync.Mutex, holding *sync.WaitGroup) {
+	a.Lock()
 	holding.Done()
 	holding.Wait()
-	second.Lock() // mark: lock-second
-	second.Unlock()
+	b.Lock() // mark: lock-b
+	b.Unlock()
+}
+
+func lockBA(a, b *sync.Mutex, holding *sync.WaitGroup) {
+	b.Lock()
+	holding.Done()
+	holding.Wait()
+	a.Lock() // mark: lock-a
+	a.Unlock()
 }
 
 // waitForAll waits for a group that one Done short of zero.
@@ -114,8 +121,8 @@ func lockOrderDeadlock(t *testing.T) []byte {
 	holding.Add(2)
 	done.Add(2)
 	raw := record(t, func() {
-		go func() { defer done.Done(); lockInOrder(&a, &b, &holding) }()
-		go func() { defer done.Done(); lockInOrder(&b, &a, &holding) }()
+		go func() { defer done.Done(); lockAB(&a, &b, &holding) }()
+		go func() { defer done.Done(); lockBA(&a, &b, &holding) }()
 		holding.Wait()
 		// Both hold their first lock; give them time to park on the second.
 		time.Sleep(20 * time.Millisecond)
@@ -130,17 +137,21 @@ func lockOrderDeadlock(t *testing.T) []byte {
 
 func TestLockOrderDeadlock(t *testing.T) {
 	evs, rep := imported(t, lockOrderDeadlock(t))
-	line := lineOf(t, "lock-second")
+	lineOfG := map[tracer.GoID]string{}
 	var waiters []tracer.GoID
-	for _, b := range rep.Blocked {
-		if b.Wait == tracer.OnLock && strings.HasSuffix(b.At, "/"+line) {
-			waiters = append(waiters, b.G)
+	for _, line := range []string{lineOf(t, "lock-b"), lineOf(t, "lock-a")} {
+		for _, b := range rep.Blocked {
+			if b.Wait == tracer.OnLock && strings.HasSuffix(b.At, "/"+line) {
+				waiters = append(waiters, b.G)
+				lineOfG[b.G] = line
+			}
 		}
 	}
 	if len(waiters) != 2 {
-		t.Fatalf("want 2 goroutines parked in a lock wait at %s, got %v; blocked: %+v", line, waiters, rep.Blocked)
+		t.Fatalf("want a goroutine parked in a lock wait at each of both lines, got %v; blocked: %+v", lineOfG, rep.Blocked)
 	}
 	for _, g := range waiters {
+		line := lineOfG[g]
 		bs := blocks(evs, g)
 		last := bs[len(bs)-1]
 		if last.On != tracer.OnLock || !strings.HasSuffix(last.At, "/"+line) || last.Conf != tracer.ConfExact {
@@ -152,6 +163,7 @@ func TestLockOrderDeadlock(t *testing.T) {
 		leaks[v.G] = v
 	}
 	for _, g := range waiters {
+		line := lineOfG[g]
 		v, ok := leaks[g]
 		if !ok {
 			t.Errorf("no leaked-goroutine violation for g%d", g)
@@ -170,7 +182,7 @@ func TestLockOrderDeadlock(t *testing.T) {
 		t.Errorf("deadlock: got conf %q cycle %v msg %q, want inferred, no cycle, about locks", d.Conf, d.Cycle, d.Msg)
 	}
 	for _, g := range waiters {
-		if want := fmt.Sprintf("g%d at %s", g, line); !strings.Contains(d.Msg, want) {
+		if want := fmt.Sprintf("g%d at %s", g, lineOfG[g]); !strings.Contains(d.Msg, want) {
 			t.Errorf("deadlock msg %q does not name %q", d.Msg, want)
 		}
 	}
