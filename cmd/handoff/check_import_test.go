@@ -43,3 +43,19 @@ func TestCheckLockDeadlock(t *testing.T) {
 		t.Errorf("got %d leaks and %d deadlocks, want 2 and 1:\n%s", leaks, deadlocks, stdout.String())
 	}
 }
+
+// TestImportLockDeadlock: import's summary names the lock waits and the
+// inferred deadlock.
+func TestImportLockDeadlock(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	out := t.TempDir() + "/out.jsonl"
+	if code := run([]string{"import", lockOrderTrace, "-o", out}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if n := strings.Count(stderr.String(), ": sync (lock) at "); n != 2 {
+		t.Errorf("want 2 leak candidates in sync (lock), got %d:\n%s", n, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "waiting for locks with nothing running that could release them (inferred") {
+		t.Errorf("summary lacks the inferred lock deadlock:\n%s", stderr.String())
+	}
+}
