@@ -54,6 +54,12 @@ type Options struct {
 	// clock, so successive snapshots of a runtime/trace.FlightRecorder land
 	// on one time line. Events before Origin are placed at 0.
 	Origin int64
+	// Ongoing says the program went on after the trace ended (a snapshot
+	// of a flight recorder): goroutines parked in a sync wait at the end
+	// are then not written as leaks, nor lock waiters as a deadlock. An
+	// import with Origin set is a later snapshot of a running process, so
+	// it counts as Ongoing too.
+	Ongoing bool
 }
 
 // Group is one channel group: the channel operations that waited at one

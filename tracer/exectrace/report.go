@@ -79,8 +79,8 @@ func (c *converter) finish() {
 			return
 		}
 	}
-	if c.to > 0 && c.stopped {
-		return // the program went on past the window: nothing is stuck yet
+	if c.to > 0 && c.stopped || c.opts.Ongoing || c.opts.Origin != 0 {
+		return // the program went on past the window or snapshot: nothing is stuck yet
 	}
 	c.syncLeaks(parked)
 }

@@ -2,6 +2,7 @@ package exectrace
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"slices"
@@ -317,5 +318,27 @@ func TestSyncWaitsRead(t *testing.T) {
 	}
 	if v := violations(evs, tracer.RuleLeakedGoroutine); len(v) != 0 {
 		t.Errorf("every wait ended within the trace, but: %+v", v)
+	}
+}
+
+// TestOngoingHasNoSyncLeaks: a snapshot of a program that went on (a
+// flight recorder's) keeps its sync waits but claims no leak or deadlock.
+func TestOngoingHasNoSyncLeaks(t *testing.T) {
+	raw := lockOrderDeadlock(t)
+	for _, opts := range []Options{{Ongoing: true}, {Origin: 1}} {
+		var evs []tracer.Event
+		rep, err := Convert(bytes.NewReader(raw), opts, func(e *tracer.Event) error {
+			evs = append(evs, *e)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := append(violations(evs, tracer.RuleLeakedGoroutine), violations(evs, tracer.RuleDeadlock)...); len(v) != 0 || len(rep.Stuck) != 0 {
+			t.Errorf("%+v: want no leak or deadlock, got %+v, stuck %v", opts, v, rep.Stuck)
+		}
+		if rep.SyncWaits < 2 {
+			t.Errorf("%+v: %d sync waits, want the two lock waits still read", opts, rep.SyncWaits)
+		}
 	}
 }
