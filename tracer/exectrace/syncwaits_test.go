@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -92,6 +93,23 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// waitParked waits until a goroutine is parked in fn in the wait named
+// status (its status in a stack dump: "sync.Mutex.Lock", ...).
+func waitParked(t *testing.T, fn, status string) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	waitUntil(t, fmt.Sprintf("a goroutine parked in %s in %s", status, fn), func() bool {
+		dump := string(buf[:runtime.Stack(buf, true)])
+		for _, g := range strings.Split(dump, "\n\n") {
+			header, _, _ := strings.Cut(g, "\n")
+			if strings.Contains(header, "["+status) && strings.Contains(g, "exectrace."+fn+"(") {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 // blocks returns the block events of g.
 func blocks(evs []tracer.Event, g tracer.GoID) []tracer.Event {
 	var out []tracer.Event
@@ -124,9 +142,8 @@ func lockOrderDeadlock(t *testing.T) []byte {
 	raw := record(t, func() {
 		go func() { defer done.Done(); lockAB(&a, &b, &holding) }()
 		go func() { defer done.Done(); lockBA(&a, &b, &holding) }()
-		holding.Wait()
-		// Both hold their first lock; give them time to park on the second.
-		time.Sleep(20 * time.Millisecond)
+		waitParked(t, "lockAB", "sync.Mutex.Lock")
+		waitParked(t, "lockBA", "sync.Mutex.Lock")
 	})
 	// Each goroutine holds its first lock and waits for the other's: a
 	// sync.Mutex may be unlocked by any goroutine, so free both.
@@ -210,7 +227,7 @@ func TestWaitGroupDeadlock(t *testing.T) {
 	raw := record(t, func() {
 		go func() { defer done.Done(); waitForAll(&wg) }()
 		wg.Done() // one of two: Wait never returns
-		time.Sleep(10 * time.Millisecond)
+		waitParked(t, "waitForAll", "sync.WaitGroup.Wait")
 	})
 	wg.Done()
 	done.Wait()
@@ -260,20 +277,20 @@ func TestSyncWaitsRead(t *testing.T) {
 		rw.Lock()
 		wg.Add(1)
 		go func() { defer wg.Done(); readLocked(&rw) }()
-		time.Sleep(5 * time.Millisecond)
+		waitParked(t, "readLocked", "sync.RWMutex.RLock")
 		rw.Unlock()
 		wg.Wait()
 
 		rw.RLock()
 		wg.Add(1)
 		go func() { defer wg.Done(); writeLocked(&rw) }()
-		time.Sleep(5 * time.Millisecond)
+		waitParked(t, "writeLocked", "sync.RWMutex.Lock")
 		rw.RUnlock()
 		wg.Wait()
 
 		wg.Add(1)
 		go func() { defer wg.Done(); waitSignal(cond, &ready) }()
-		time.Sleep(5 * time.Millisecond)
+		waitParked(t, "waitSignal", "sync.Cond.Wait")
 		mu.Lock()
 		ready = true
 		cond.Signal()
@@ -287,7 +304,7 @@ func TestSyncWaitsRead(t *testing.T) {
 		}()
 		<-onceRunning
 		go func() { defer wg.Done(); onceWaiter(&once) }()
-		time.Sleep(5 * time.Millisecond)
+		waitParked(t, "onceWaiter", "sync.Mutex.Lock")
 		close(onceRelease)
 		wg.Wait()
 	})
@@ -313,7 +330,7 @@ func TestSyncWaitsRead(t *testing.T) {
 	}
 	for line, on := range want {
 		if !slices.Contains(got[line], on) {
-			t.Errorf("at %s: got blocks on %q, want one on %q (the program may not have parked there: is the machine very slow?)", line, got[line], on)
+			t.Errorf("at %s: got blocks on %q, want one on %q ", line, got[line], on)
 		}
 	}
 	if v := violations(evs, tracer.RuleLeakedGoroutine); len(v) != 0 {
