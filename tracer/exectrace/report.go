@@ -68,7 +68,8 @@ func (c *converter) finish() {
 	}, func(g tracer.GoID) bool { return c.gs[trace.GoID(g)] != nil })
 	for _, cy := range c.rep.Cycles {
 		e := c.reset(tracer.KindViolation, trace.GoID(cy[0]), c.rep.End)
-		e.Rule, e.Cycle = tracer.RuleDeadlock, cy
+		e.Rule, e.Cycle, e.Conf = tracer.RuleDeadlock, cy, tracer.ConfInferred
+		e.At = parked[trace.GoID(cy[0])].At // where the first of them waits
 		var parts []string
 		for _, g := range cy {
 			b := parked[trace.GoID(g)]
