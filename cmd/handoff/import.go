@@ -146,11 +146,18 @@ func printImportSummary(w io.Writer, name string, rep *exectrace.Report) {
 			if b.PeersGone {
 				note = " — every goroutine seen on the other side has ended"
 			}
-			fmt.Fprintf(w, "  g%d %s: %s at %s since %v%s\n", b.G, b.Name, b.Reason, b.At, time.Duration(b.Since), note)
+			reason := b.Reason
+			if b.Wait != "" {
+				reason += " (" + b.Wait + ")" // what the stack says it waits for
+			}
+			fmt.Fprintf(w, "  g%d %s: %s at %s since %v%s\n", b.G, b.Name, reason, b.At, time.Duration(b.Since), note)
 		}
 	}
 	for _, c := range rep.Cycles {
 		fmt.Fprintf(w, "wait-for cycle (inferred from call sites): %v\n", c)
+	}
+	if len(rep.Stuck) > 0 {
+		fmt.Fprintf(w, "waiting for locks with nothing running that could release them (inferred: no lock holder is in a runtime trace): %v\n", rep.Stuck)
 	}
 }
 

@@ -54,6 +54,12 @@ type Options struct {
 	// clock, so successive snapshots of a runtime/trace.FlightRecorder land
 	// on one time line. Events before Origin are placed at 0.
 	Origin int64
+	// Ongoing says the program went on after the trace ended (a snapshot
+	// of a flight recorder): goroutines parked in a sync wait at the end
+	// are then not written as leaks, nor lock waiters as a deadlock. An
+	// import with Origin set is a later snapshot of a running process, so
+	// it counts as Ongoing too.
+	Ongoing bool
 }
 
 // Group is one channel group: the channel operations that waited at one
@@ -72,6 +78,7 @@ type Blocked struct {
 	G      tracer.GoID
 	Name   string        // entry function, when the trace showed its creation
 	Reason string        // the runtime's wait reason: chan receive, select, sync, ...
+	Wait   string        // a sync wait's kind, from its stack: lock, rlock, wait or cond
 	At     string        // file:line of the operation it waits in
 	Func   string        // the function it waits in
 	Since  tracer.Time   // when it blocked (0 when it was already blocked at the start)
@@ -91,6 +98,14 @@ type Report struct {
 	Handoffs   [numConf]int
 	Closes     int // channel waits ended by a close (the waker's stack starts at closechan's caller)
 	SyncWakes  int // goroutines woken by sync.* (Unlock, Done, Signal, ...)
+	// SyncWaits counts the sync waits written as block events: a stack in
+	// sync.(*Mutex).Lock, (*RWMutex).Lock or RLock, (*WaitGroup).Wait or
+	// (*Cond).Wait, with a user frame to name the line.
+	SyncWaits int
+	// Stuck is the inferred lock deadlock, when there is one: the
+	// goroutines parked in a lock wait at the end of the trace while
+	// nothing else ran that could release them (see finish).
+	Stuck []tracer.GoID
 	// TimerWakes counts channel receives and selects woken by a timer
 	// (time.After, a Ticker, a Timer): TimerStacks of them exactly (the
 	// waker's stack runs the runtime's timer code, time.sendTime), the
@@ -218,6 +233,10 @@ type frame struct {
 	site string // base(file):line, for names
 	sys  bool   // the outermost frame is in the runtime
 	id   int32  // interned at: 0 when there is no user frame
+	// For a stack that waits in package sync: what it waits for
+	// (tracer.OnLock, OnRLock, OnWait, OnCond), and the caller's
+	// base(file):line of the user frame at, when there is one.
+	sync, from string
 }
 
 // labelKey packs the call sites of a handoff's sender and receiver, so
@@ -490,10 +509,15 @@ func (c *converter) frameOf(s trace.Stack) frame {
 		// The whole stack: a timer's send runs on the goroutine that
 		// happened to run the timers, which is not the sender.
 		timer = timer || timerFunc(fr.Func)
-		if f.at == "" && !runtimeish(fr.Func) {
+		switch {
+		case f.at == "" && !runtimeish(fr.Func):
 			f.fn = fr.Func
 			f.at = fr.File + ":" + strconv.FormatUint(fr.Line, 10)
 			f.site = path.Base(fr.File) + ":" + strconv.FormatUint(fr.Line, 10)
+		case f.at == "" && f.sync == "":
+			f.sync = syncWait(fr.Func)
+		case f.at != "" && f.sync != "" && f.from == "" && !runtimeish(fr.Func):
+			f.from = path.Base(fr.File) + ":" + strconv.FormatUint(fr.Line, 10)
 		}
 	}
 	f.sys = systemFunc(outer)
@@ -520,6 +544,28 @@ func (c *converter) cachedFrame(fc *frameCache, s trace.Stack) frame {
 	f := c.frameOf(s)
 	fc.s, fc.gen, fc.f = s, c.gen, f
 	return f
+}
+
+// syncWait tells what a goroutine waits for from a frame of package sync
+// (or internal/sync, which sync.Mutex runs on since Go 1.24) between the
+// runtime's park and the user's call: "" for a frame that does not say.
+// These are the stacks Go 1.26 writes when a goroutine parks in each wait
+// (syncwaits_test.go); a sync.Once waits in its own Mutex.Lock.
+func syncWait(fn string) string {
+	if !strings.HasPrefix(fn, "sync.") && !strings.HasPrefix(fn, "internal/sync.") {
+		return ""
+	}
+	switch {
+	case strings.Contains(fn, "(*RWMutex).RLock"):
+		return tracer.OnRLock
+	case strings.Contains(fn, "(*WaitGroup).Wait"):
+		return tracer.OnWait
+	case strings.Contains(fn, "(*Cond).Wait"):
+		return tracer.OnCond
+	case strings.Contains(fn, "(*Mutex).Lock"), strings.Contains(fn, "(*Mutex).lockSlow"), strings.Contains(fn, "(*RWMutex).Lock"):
+		return tracer.OnLock
+	}
+	return ""
 }
 
 // runtimeish reports whether fn is library plumbing between the user's call
@@ -684,6 +730,14 @@ func (c *converter) blocked(ev *trace.Event, st *trace.StateTransition, id trace
 	o := waitOp(st.Reason)
 	if (o == opSend || o == opRecv || o == opSelect) && f.at != "" {
 		c.meet(f.id, 0, id)
+	}
+	if o == opSync && f.sync != "" && f.at != "" && c.user(g) && c.inWindow(t) {
+		// The stack names the wait (sync.(*Mutex).Lock, ...) and the line;
+		// the runtime records no lock or group, so mu and wg stay out.
+		c.rep.SyncWaits++
+		e := c.reset(tracer.KindBlock, id, t)
+		e.On, e.At, e.Conf = f.sync, f.at, tracer.ConfExact
+		return c.emit(e)
 	}
 	if (o != opSend && o != opRecv) || !c.user(g) || !c.inWindow(t) || f.at == "" {
 		return nil

@@ -305,7 +305,10 @@ func TestLeaksAndCycles(t *testing.T) {
 		}
 	}
 	if v == nil || v.Rule != tracer.RuleDeadlock || len(v.Cycle) != 2 {
-		t.Errorf("want a deadlock violation naming the cycle, got %+v", v)
+		t.Fatalf("want a deadlock violation naming the cycle, got %+v", v)
+	}
+	if !strings.Contains(v.At, "convert_test.go:") || v.Conf != tracer.ConfInferred {
+		t.Errorf("deadlock at %q conf %q: want the line of the first goroutine's wait, inferred", v.At, v.Conf)
 	}
 }
 
