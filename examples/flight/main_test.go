@@ -105,7 +105,7 @@ func TestStreamsToServe(t *testing.T) {
 	if source != "test" {
 		t.Errorf("live source %q, want test", source)
 	}
-	file := append([]byte(`{"format":"handoff","version":1}`+"\n"), bytes.Join(lines, []byte("\n"))...)
+	file := append(fmt.Appendf(nil, `{"format":"handoff","version":%d}`+"\n", tracer.FormatVersion), bytes.Join(lines, []byte("\n"))...)
 	_, got, err := tracer.ReadTrace(bytes.NewReader(file))
 	if err != nil {
 		t.Fatalf("read what the server got: %v", err)

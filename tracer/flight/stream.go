@@ -83,7 +83,7 @@ func newStream(system bool) *stream {
 // s.out until the next call.
 func (s *stream) snapshot(r io.Reader) error {
 	s.begin()
-	o := exectrace.Options{System: s.system}
+	o := exectrace.Options{System: s.system, Ongoing: true} // a snapshot of a running program: nothing has ended yet
 	if s.started {
 		o.Origin = s.origin
 		o.From = time.Duration(s.end) + 1
