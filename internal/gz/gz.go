@@ -123,6 +123,11 @@ func NewWriter(w io.Writer, name string) (zw io.Writer, close func() error) {
 	if !strings.HasSuffix(name, ".gz") {
 		return w, func() error { return nil }
 	}
-	g := gzip.NewWriter(w)
+	g, _ := gzip.NewWriterLevel(w, level) // a valid level: no error
 	return g, g.Close
 }
+
+// level is the compression level writers use: on an import of 88 MB of
+// JSON Lines, level 3 wrote 11.1x smaller in 1.0-2.2 s, the default (6)
+// 12.2x in 3.6-4.7 s (docs/trace-format.md).
+const level = 3
