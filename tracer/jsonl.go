@@ -301,7 +301,9 @@ func NewReaderSize(r io.Reader, maxLine int) (*Reader, error) {
 // Header returns the trace's header.
 func (r *Reader) Header() Header { return r.header }
 
-// readLine returns the next non-empty line without its newline.
+// readLine returns the next non-empty line without its newline. The line
+// may be the reader's buffer, valid until the next read: the callers
+// decode it at once.
 func (r *Reader) readLine() ([]byte, error) {
 	for {
 		var line []byte
@@ -310,6 +312,10 @@ func (r *Reader) readLine() ([]byte, error) {
 			if len(line)+len(frag) > r.maxLine+1 {
 				r.line++
 				return nil, fmt.Errorf("line %d: longer than %d bytes", r.line, r.maxLine)
+			}
+			if line == nil && err == nil {
+				line = frag // a whole line in the buffer: no copy
+				break
 			}
 			line = append(line, frag...)
 			if err == bufio.ErrBufferFull {

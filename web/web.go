@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bufio"
 	"context"
 	"embed"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/handoff-viz/handoff/internal/gz"
 	"github.com/handoff-viz/handoff/tracer"
 )
 
@@ -205,8 +207,9 @@ type Stats struct {
 // Stats returns the server's counters.
 func (s *Server) Stats() Stats { return s.hub.stats() }
 
-// readUpload reads a trace file from a request body of at most MaxUpload
-// bytes, one event at a time, checking that it makes sense as a run, and
+// readUpload reads a trace file, gzip-compressed or not, from a request
+// body of at most MaxUpload bytes (and at most MaxUpload once
+// decompressed), one event at a time, checking that it makes sense as a run, and
 // hands each event to each; it reports a problem as an HTTP error the page
 // shows as is. At most maxUploads run at once.
 func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, op string, each func(h tracer.Header, e *tracer.Event)) (tracer.Header, bool) {
@@ -227,18 +230,33 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, op string, e
 	defer func() { <-s.uploads }()
 	body := http.MaxBytesReader(w, newSteadyBody(w, r.Body), s.cfg.MaxUpload)
 	fail := func(err error) (tracer.Header, bool) {
-		var tooBig *http.MaxBytesError
+		var (
+			tooBig   *http.MaxBytesError
+			tooLarge *gz.TooLargeError
+			corrupt  *gz.CorruptError
+		)
 		switch {
 		case errors.Is(err, errSlowBody):
 			httpError(w, http.StatusRequestTimeout, fmt.Sprintf("%s: %v", op, errSlowBody))
 		case errors.As(err, &tooBig):
 			httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("%s: the trace file is larger than the limit of %s", op, sizeString(s.cfg.MaxUpload)))
+		case errors.As(err, &tooLarge):
+			httpError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("%s: the gzip-compressed trace file is larger than the limit of %s once decompressed", op, sizeString(s.cfg.MaxUpload)))
+		case errors.As(err, &corrupt):
+			httpError(w, http.StatusBadRequest, fmt.Sprintf("%s: the uploaded file: %v", op, corrupt))
 		default:
 			httpError(w, http.StatusBadRequest, fmt.Sprintf("%s: %v", op, err))
 		}
 		return tracer.Header{}, false
 	}
-	rd, err := tracer.NewReader(body)
+	// A gzip-compressed file is decompressed as it is read, and MaxUpload
+	// bounds it twice: the compressed body, and the trace once
+	// decompressed (the server's memory follows the decompressed size).
+	in, err := gz.NewReader(bufio.NewReader(body))
+	if err != nil {
+		return fail(err)
+	}
+	rd, err := tracer.NewReader(gz.LimitReader(in, s.cfg.MaxUpload))
 	if err != nil {
 		return fail(err)
 	}

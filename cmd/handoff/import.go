@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/handoff-viz/handoff/internal/gz"
 	"github.com/handoff-viz/handoff/tracer"
 	"github.com/handoff-viz/handoff/tracer/exectrace"
 	"golang.org/x/term"
@@ -67,7 +68,10 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 		size = st.Size()
 	}
 	in := &countReader{r: f}
-	br := bufio.NewReaderSize(in, 256<<10)
+	br, err := gz.NewReader(bufio.NewReaderSize(in, 256<<10))
+	if err != nil {
+		return fail(stderr, exitUsage, "import: %s: %v", name, err)
+	}
 	if head, _ := br.Peek(16); len(head) == 0 {
 		return fail(stderr, exitUsage, "import: %s: empty file, not a Go execution trace", name)
 	} else if !exectrace.Detect(head) {
@@ -79,13 +83,14 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	// keeps a file of that name as it was.
 	var w io.Writer = stdout
 	var outFile *os.File
+	closeGzip := func() error { return nil }
 	if *out != "-" {
 		outFile, err = os.CreateTemp(filepath.Dir(*out), ".handoff-import-*")
 		if err != nil {
 			return fail(stderr, exitUsage, "import: %v", err)
 		}
 		defer os.Remove(outFile.Name()) // gone once renamed
-		w = outFile
+		w, closeGzip = gz.NewWriter(outFile, *out)
 	}
 	tw, err := tracer.NewWriter(w, tracer.Header{Source: filepath.Base(name), Clock: "imported", Note: exectrace.Note})
 	if err != nil {
@@ -100,6 +105,9 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	bar.done()
 	if ferr := tw.Flush(); err == nil {
 		err = ferr
+	}
+	if zerr := closeGzip(); err == nil && zerr != nil {
+		err = fmt.Errorf("write %s: %w", *out, zerr)
 	}
 	if err == nil {
 		if verr := valid.Err(); verr != nil {

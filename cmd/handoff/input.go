@@ -9,6 +9,7 @@ import (
 	"iter"
 	"os"
 
+	"github.com/handoff-viz/handoff/internal/gz"
 	"github.com/handoff-viz/handoff/scenarios"
 	"github.com/handoff-viz/handoff/tracer"
 )
@@ -29,7 +30,7 @@ func registerTraceDecoder(d traceDecoder) { traceDecoders = append(traceDecoders
 
 // loadInput returns the events of INPUT: the name of a scenario (run now,
 // with call sites) or a trace file (handoff's JSON Lines, or any format a
-// registered decoder detects). It holds the whole trace: commands that can
+// registered decoder detects), gzip-compressed or not. It holds the whole trace: commands that can
 // work one event at a time use openInput. A trace that does not make sense
 // as a run (tracer.Validator) is an error, as in check: nothing draws or
 // serves an impossible run.
@@ -84,7 +85,14 @@ func openInput(arg string) (h tracer.Header, events iter.Seq2[tracer.Event, erro
 		}
 		return tracer.Header{}, nil, nil, err
 	}
-	h, events, err = readTrace(bufio.NewReader(f), arg)
+	// A gzip-compressed file (told by its first bytes, not its name) is
+	// decompressed as it is read.
+	br, err := gz.NewReader(bufio.NewReader(f))
+	if err != nil {
+		f.Close()
+		return tracer.Header{}, nil, nil, fmt.Errorf("%s: %w", arg, err)
+	}
+	h, events, err = readTrace(br, arg)
 	if err != nil {
 		f.Close()
 		return h, nil, nil, err

@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/handoff-viz/handoff/internal/gz"
 	"github.com/handoff-viz/handoff/internal/textview"
 	"github.com/handoff-viz/handoff/scenarios"
 	"github.com/handoff-viz/handoff/tracer"
@@ -97,7 +98,8 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// openOutput opens path for writing, or returns stdout for "" and "-".
+// openOutput opens path for writing, or returns stdout for "" and "-". A
+// path ending in .gz is written gzip-compressed.
 func openOutput(path string, stdout io.Writer) (io.Writer, func() error, error) {
 	if path == "" || path == "-" {
 		return stdout, func() error { return nil }, nil
@@ -106,7 +108,14 @@ func openOutput(path string, stdout io.Writer) (io.Writer, func() error, error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	return f, f.Close, nil
+	w, closeGzip := gz.NewWriter(f, path)
+	return w, func() error {
+		err := closeGzip()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}, nil
 }
 
 // maxPace is the longest pause between steps that run and serve take: a
