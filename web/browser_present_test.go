@@ -18,6 +18,7 @@ type pageView struct {
 	Scale, Fit, Zoom float64
 	Box              *struct{ X, Y, W, H float64 }
 	Win              struct{ W, H float64 }
+	Hidden           int // tokens without room in their lane
 }
 
 func viewOf(t *testing.T, ctx context.Context) pageView {
@@ -66,8 +67,11 @@ func TestBrowserPresentation(t *testing.T) {
 			if b.X < 0 || b.Y < 0 || b.X+b.W > v.Win.W+0.5 || b.Y+b.H > v.Win.H+0.5 {
 				t.Errorf("%dx%d: the scene %+v runs out of the window", vp.w, vp.h, *b)
 			}
+			if v.Hidden != 0 {
+				t.Errorf("%dx%d: %d tokens have no room in their lane", vp.w, vp.h, v.Hidden)
+			}
 			// the scene's type (14 scene pixels) grows with the window
-			if min := float64(vp.w) / 720; v.Scale < min-0.01 {
+			if min := float64(vp.w) / 840; v.Scale < min-0.01 {
 				t.Errorf("%dx%d: scale %.2f, want at least %.2f", vp.w, vp.h, v.Scale, min)
 			}
 			for _, theme := range []string{"light", "dark"} {

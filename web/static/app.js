@@ -74,7 +74,9 @@ window.handoff = {
     if (!layout) return { scale: 0, fit: 0, zoom: ui.zoom, box: null, stage, win };
     const b = sceneBox(layout), r = canvas.getBoundingClientRect(), sy = $('stage-scroll').scrollTop, sc = layout.scale;
     const box = b && { x: r.left + b.x * sc, y: r.top + (b.y + layout.oy) * sc - sy, w: b.w * sc, h: b.h * sc };
-    return { scale: sc, fit: layout.fit, zoom: ui.zoom, box, stage, win };
+    let hidden = 0; // tokens without room in their lane
+    for (const k of layout.hiddenIn.values()) hidden += k;
+    return { scale: sc, fit: layout.fit, zoom: ui.zoom, box, stage, win, hidden };
   },
   get present() { return url.present; },
   get legend() { return !$('legend').hidden; },
@@ -429,6 +431,7 @@ function readColors() {
 }
 
 function fontPx() { return parseFloat(getComputedStyle(document.body).fontSize) || 14; }
+let pageFP = 14; // fontPx(), read when the window changes size
 
 // A badge starts with an icon BADGE_ICON type sizes wide: a triangle for
 // running, two bars for waiting, a square for ended, so that a state
@@ -459,12 +462,12 @@ function badge(m, st, g) {
 // The scene is laid out in scene pixels at a fixed type size (SCENE_FP)
 // and drawn scaled to fill the stage: the fit scale is the largest that
 // keeps the scene at least REF_W scene pixels wide and, when it can, whole
-// in the stage's height, and never below 1 (a scene too tall for that
-// scrolls). Lanes then stretch, up to MAX_STRETCH times their height, to
+// in the stage's height, and never below the page's own type size (a
+// scene too tall for that scrolls). Lanes then stretch, up to MAX_STRETCH times their height, to
 // fill what height is left. The zoom (wheel, + - 0) multiplies the fit
 // scale; the scene reflows to the width it is given, as a browser's zoom
 // does, so it never scrolls sideways.
-const SCENE_FP = 14, REF_W = 720, MAX_STRETCH = 4, ZOOM_MIN = 0.3, ZOOM_MAX = 5;
+const SCENE_FP = 14, REF_W = 840, MAX_STRETCH = 5, ZOOM_MIN = 0.3, ZOOM_MAX = 5;
 
 function laneHeights(m) {
   const many = m.gOrder.length > 40;
@@ -483,7 +486,7 @@ function tokenWidth(text) {
 // of a scene W scene pixels wide; cy is where it ends.
 function column(m, st, W) {
   const fp = SCENE_FP;
-  const laneW = Math.max(300, Math.round(W * 0.6));
+  const laneW = Math.max(300, Math.round(W * 0.56));
   const cx = laneW + Math.round(fp * 2.2);
   const cw = Math.max(160, W - cx - 10);
   const slotH = Math.round(fp * 1.6);
@@ -529,10 +532,10 @@ function naturalHeight(m, st, W) {
 // client pixels (see SCENE_FP).
 // tall says the scene is taller than the stage even at that scale.
 function fitScale(m, st, w, h) {
-  const hi = Math.max(1, w / REF_W);
+  const lo = pageFP / SCENE_FP, hi = Math.max(lo, w / REF_W);
   const nat = naturalHeight(m, st, w / hi);
   if (nat * hi <= h) return { fit: hi, tall: false };
-  const fit = Math.max(1, h / nat);
+  const fit = Math.max(lo, h / nat);
   return { fit, tall: nat * fit > h + 1 };
 }
 
@@ -782,6 +785,7 @@ function draw(dt) {
 
   // lanes
   const fullNow = new Set(); // goroutines drawn waiting to send on a full channel
+  const counts = [];         // the lanes' ↓N, drawn over the wait lines
   let i = 0;
   for (const [g, Ln] of L.lanes) {
     i++;
@@ -826,7 +830,7 @@ function draw(dt) {
       ctx.fillText(ellipsize(txt, bw - 12 - iw), L.labelW + 2 + iw, cyL);
       Ln.badgeEnd = L.labelW - 4 + bw;
       const r = st.recv.get(g);
-      if (r) { ctx.fillStyle = C.muted; ctx.textAlign = 'right'; ctx.fillText(`↓${r}`, L.laneW - 8, cyL); ctx.textAlign = 'left'; }
+      if (r) counts.push({ txt: `↓${r}`, y: cyL, bg: i % 2 ? C.lane : C['lane-alt'], a: ctx.globalAlpha });
     }
     ctx.globalAlpha = 1;
   }
@@ -858,7 +862,9 @@ function draw(dt) {
     ctx.font = `600 ${fp * 0.85}px ${C.font}`;
     ctx.fillStyle = C.fg;
     const capTxt = B.cap < 0 ? 'unbounded' : B.cap === 0 ? 'unbuffered' : `${B.q.length}/${B.cap}`;
-    ctx.fillText(ellipsize(`${info.name}`, B.w * 0.45), B.x + 8, B.y + fp * 0.85);
+    const name = ellipsize(`${info.name}`, B.w * 0.45);
+    const nameW = ctx.measureText(name).width;
+    ctx.fillText(name, B.x + 8, B.y + fp * 0.85);
     ctx.font = `${fp * 0.78}px ${C.font}`;
     let tag = capTxt;
     if (st.closed.has(ch)) tag += ' · closed';
@@ -866,7 +872,8 @@ function draw(dt) {
     else if (receivers.length) tag += ` · ${receivers.length} receiver${receivers.length > 1 ? 's' : ''} wait`;
     ctx.fillStyle = pressure ? C.full : C.muted;
     ctx.textAlign = 'right';
-    ctx.fillText(ellipsize(tag, B.w * 0.55 - 12), B.x + B.w - 8, B.y + fp * 0.85);
+    // the tag takes the room the name leaves
+    ctx.fillText(ellipsize(tag, B.w - 16 - nameW - fp * 0.8), B.x + B.w - 8, B.y + fp * 0.85);
     ctx.textAlign = 'left';
     for (let k = 0; k < B.shown; k++) {
       const r = Math.floor(k / B.maxSlots), c = k % B.maxSlots;
@@ -937,6 +944,17 @@ function draw(dt) {
     } else continue;
     waitLine(x0, y0, x1, y1, col, dim(g));
   }
+
+  // the counts of values received, over the lines that cross them
+  ctx.font = `${fp * 0.8}px ${C.font}`;
+  ctx.textAlign = 'right';
+  for (const c of counts) {
+    const tw = textWidth(ctx.font, c.txt);
+    ctx.globalAlpha = c.a;
+    ctx.fillStyle = c.bg; ctx.fillRect(L.laneW - 10 - tw, c.y - fp * 0.6, tw + 4, fp * 1.2);
+    ctx.fillStyle = C.muted; ctx.fillText(c.txt, L.laneW - 8, c.y);
+  }
+  ctx.textAlign = 'left'; ctx.globalAlpha = 1;
 
   // tokens, easing toward where they belong
   const ease = 1 - Math.exp(-dt / 90);
@@ -1338,6 +1356,7 @@ try { saved = localStorage.getItem('handoff-theme'); } catch (e) { /* private mo
 setTheme(saved || (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
 document.body.classList.toggle('present', url.present);
 showLegend(true);
-window.addEventListener('resize', drawMarks);
+window.addEventListener('resize', () => { pageFP = fontPx(); drawMarks(); });
+pageFP = fontPx();
 connect();
 requestAnimationFrame(frame);
