@@ -568,7 +568,8 @@ function computeLayout(m, st, W, H) {
     const closed = gs.st === 'ended';
     const h = closed ? LHs : LH;
     // the badge's width (icon and text), so that the lane's tokens start after it
-    const bw = closed ? 0 : Math.min(Math.max(badgeW, textWidth(badgeFont, badge(m, st, g).txt) + 12 + BADGE_ICON * fp), laneW - labelW - 8);
+    // (a closed lane's state is told without a tag, but takes the room)
+    const bw = Math.min(Math.max(closed ? 0 : badgeW, textWidth(badgeFont, badge(m, st, g).txt) + (closed ? 4 : 12) + BADGE_ICON * fp), laneW - labelW - 8);
     lanes.set(g, { y, h, closed, bw });
     y += h + 2;
   }
