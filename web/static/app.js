@@ -32,6 +32,7 @@ const ui = {
   liveMine: false,      // the current live session was started by this page
   landing: null,        // {step}: the step the URL asks for, taken once its recording or trace is on stage
   urlError: '',         // what is wrong with the URL's parameters, shown on the page
+  zoom: 1,              // times the fit scale (see SCENE_FP)
 };
 
 // What the tests read: the page's own account of what it drew.
@@ -62,9 +63,23 @@ window.handoff = {
   lane: g => {
     const L = layout && layout.lanes.get(g);
     if (!L) return null;
-    const r = canvas.getBoundingClientRect(), sy = $('stage-scroll').scrollTop;
-    return { x: r.left + 4, y: r.top + L.y - sy, w: layout.laneW, h: L.h, labelW: layout.labelW };
+    const r = canvas.getBoundingClientRect(), sy = $('stage-scroll').scrollTop, sc = layout.scale;
+    return { x: r.left + 4 * sc, y: r.top + (L.y + layout.oy) * sc - sy, w: (layout.laneW - 4) * sc, h: L.h * sc, labelW: layout.labelW * sc };
   },
+  // view: the scene's scale (the fit scale times the zoom), and the box
+  // its lanes, channels and mutexes are drawn in, in client pixels, with
+  // the stage's box and the window's size
+  get view() {
+    const stage = $('stage-scroll').getBoundingClientRect(), win = { w: innerWidth, h: innerHeight };
+    if (!layout) return { scale: 0, fit: 0, zoom: ui.zoom, box: null, stage, win };
+    const b = sceneBox(layout), r = canvas.getBoundingClientRect(), sy = $('stage-scroll').scrollTop, sc = layout.scale;
+    const box = b && { x: r.left + b.x * sc, y: r.top + (b.y + layout.oy) * sc - sy, w: b.w * sc, h: b.h * sc };
+    let hidden = 0; // tokens without room in their lane
+    for (const k of layout.hiddenIn.values()) hidden += k;
+    return { scale: sc, fit: layout.fit, zoom: ui.zoom, box, stage, win, hidden };
+  },
+  get present() { return url.present; },
+  get legend() { return !$('legend').hidden; },
   measureFPS: ms => new Promise(res => {
     const start = seen.frames, t0 = performance.now();
     setTimeout(() => res((seen.frames - start) * 1000 / (performance.now() - t0)), ms);
@@ -412,9 +427,16 @@ function readColors() {
   }
   ui.colors.font = cs.getPropertyValue('--font');
   ui.colors.mono = cs.getPropertyValue('--mono');
+  tokFont = `${SCENE_FP * 0.78}px ${ui.colors.font}`;
 }
 
 function fontPx() { return parseFloat(getComputedStyle(document.body).fontSize) || 14; }
+let pageFP = 14; // fontPx(), read when the window changes size
+
+// A badge starts with an icon BADGE_ICON type sizes wide: a triangle for
+// running, two bars for waiting, a square for ended, so that a state
+// reads by its shape as well as its colour (a value is a filled pill).
+const BADGE_ICON = 1.1;
 
 // badge says what goroutine g is doing, and in which colour.
 function badge(m, st, g) {
@@ -433,50 +455,51 @@ function badge(m, st, g) {
     txt = 'running'; col = C.token;
   }
   if (gs.joinPanic) { txt = `join g${gs.joinPanic.child}: panic “${gs.joinPanic.panic}”`; col = C.viol; }
-  return { txt, col };
+  const icon = gs.st === 'ended' ? 'end' : gs.st === 'blocked' || gs.joinPanic ? 'wait' : 'run';
+  return { txt, col, icon };
 }
 
-// computeLayout places lanes, channels, mutexes and every live token.
-function computeLayout(m, st, W) {
-  const fp = fontPx();
+// The scene is laid out in scene pixels at a fixed type size (SCENE_FP)
+// and drawn scaled to fill the stage: the fit scale is the largest that
+// keeps the scene at least REF_W scene pixels wide and, when it can, whole
+// in the stage's height, and never below the page's own type size (a
+// scene too tall for that scrolls). Lanes then stretch, up to MAX_STRETCH times their height, to
+// fill what height is left. The zoom (wheel, + - 0) multiplies the fit
+// scale; the scene reflows to the width it is given, as a browser's zoom
+// does, so it never scrolls sideways.
+const SCENE_FP = 14, REF_W = 840, MAX_STRETCH = 5, ZOOM_MIN = 0.3, ZOOM_MAX = 5;
+
+function laneHeights(m) {
   const many = m.gOrder.length > 40;
-  const LH = Math.round(fp * (many ? 1.75 : 2.45));
-  const LHs = Math.round(fp * (many ? 1.1 : 1.4)); // a closed lane
-  const labelW = Math.round(fp * 11.5);
-  const badgeW = Math.round(fp * 6.5);
-  const laneW = Math.max(300, Math.round(W * 0.6));
-  const lanes = new Map(), chans = new Map(), mus = new Map();
-  let y = 8;
-  const badgeFont = `${fp * 0.8}px ${ui.colors.font}`;
-  ctx.font = badgeFont;
-  for (const g of m.gOrder) {
-    const gs = st.g.get(g);
-    if (!gs) continue;
-    const closed = gs.st === 'ended';
-    const h = closed ? LHs : LH;
-    // the badge's width, so that the lane's tokens start after it
-    const bw = closed ? 0 : Math.min(Math.max(badgeW, textWidth(badgeFont, badge(m, st, g).txt) + 12), laneW - labelW - 8);
-    lanes.set(g, { y, h, closed, bw });
-    y += h + 2;
-  }
-  const lanesH = y;
-  // channels and mutexes, in a column on the right
+  return { LH: Math.round(SCENE_FP * (many ? 1.75 : 2.45)), LHs: Math.round(SCENE_FP * (many ? 1.1 : 1.4)) };
+}
+
+// tokenWidth is how wide a token with this label is drawn.
+// The canvas's font must be tokFont.
+let tokFont = '';
+function tokenWidth(text) {
+  const fp = SCENE_FP, minTok = Math.round(fp * 3.2), maxTok = Math.round(fp * 10);
+  return Math.min(maxTok, Math.max(minTok, Math.ceil(textWidth(tokFont, text)) + 12));
+}
+
+// column places the channels and mutexes in a column right of the lanes
+// of a scene W scene pixels wide; cy is where it ends.
+function column(m, st, W) {
+  const fp = SCENE_FP;
+  const laneW = Math.max(300, Math.round(W * 0.56));
   const cx = laneW + Math.round(fp * 2.2);
   const cw = Math.max(160, W - cx - 10);
-  // tokens are as wide as their labels (within bounds); a channel's slots
-  // as wide as the widest label it has carried, so a label is never cut
-  // short where the room exists
-  const tokFont = `${fp * 0.78}px ${ui.colors.font}`;
-  ctx.font = tokFont;
-  const minTok = Math.round(fp * 3.2), maxTok = Math.round(fp * 10);
-  const tokW = text => Math.min(maxTok, Math.max(minTok, Math.ceil(textWidth(tokFont, text)) + 12));
   const slotH = Math.round(fp * 1.6);
+  const chans = new Map(), mus = new Map();
   let cy = 8;
+  ctx.font = tokFont;
   const chList = [...m.chans.entries()].filter(([ch]) => st.q.has(ch)).sort((a, b) => a[1].order - b[1].order);
   for (const [ch, info] of chList) {
     const q = st.q.get(ch) || [];
     const cap = info.cap;
-    const slotW = Math.min(cw - 16, Math.max(Math.round(fp * 3.6), tokW(info.widest || '') + 4));
+    // a channel's slots are as wide as the widest label it has carried,
+    // so a label is never cut short where the room exists
+    const slotW = Math.min(cw - 16, Math.max(Math.round(fp * 3.6), tokenWidth(info.widest || '') + 4));
     const maxSlots = Math.max(1, Math.floor((cw - 16) / (slotW + 4)));
     const nslots = cap > 0 ? cap : cap === 0 ? 1 : q.length + 1;
     const shown = Math.min(nslots, maxSlots);
@@ -490,17 +513,79 @@ function computeLayout(m, st, W) {
     mus.set(mu, { x: cx, y: cy, w: cw, h, name: info.name });
     cy += h + 10;
   }
+  return { laneW, cx, cw, chans, mus, cy };
+}
+
+// naturalHeight is the scene's height, in scene pixels, before its lanes
+// stretch.
+function naturalHeight(m, st, W) {
+  const { LH, LHs } = laneHeights(m);
+  let y = 8;
+  for (const g of m.gOrder) {
+    const gs = st.g.get(g);
+    if (gs) y += (gs.st === 'ended' ? LHs : LH) + 2;
+  }
+  return Math.max(y, column(m, st, W).cy) + 20;
+}
+
+// fitScale is the scale that makes the scene fill a stage of w x h
+// client pixels (see SCENE_FP).
+// tall says the scene is taller than the stage even at that scale.
+function fitScale(m, st, w, h) {
+  const lo = pageFP / SCENE_FP, hi = Math.max(lo, w / REF_W);
+  const nat = naturalHeight(m, st, w / hi);
+  if (nat * hi <= h) return { fit: hi, tall: false };
+  const fit = Math.max(lo, h / nat);
+  return { fit, tall: nat * fit > h + 1 };
+}
+
+// computeLayout places lanes, channels, mutexes and every live token in a
+// scene W x H scene pixels.
+function computeLayout(m, st, W, H) {
+  const fp = SCENE_FP;
+  const base = laneHeights(m);
+  const labelW = Math.round(fp * 11.5);
+  const badgeW = Math.round(fp * 6.5);
+  const { laneW, chans, mus, cy } = column(m, st, W);
+  // lanes stretch into the height the scene leaves free
+  let nOpen = 0, natural = 8;
+  for (const g of m.gOrder) {
+    const gs = st.g.get(g);
+    if (!gs) continue;
+    if (gs.st === 'ended') natural += base.LHs + 2;
+    else { nOpen++; natural += base.LH + 2; }
+  }
+  const free = Math.floor(H - 20 - natural);
+  const LH = nOpen && free > 0 ? Math.floor(base.LH * Math.min(MAX_STRETCH, 1 + free / (nOpen * base.LH))) : base.LH;
+  const LHs = base.LHs;
+  const lanes = new Map();
+  let y = 8;
+  const badgeFont = `${fp * 0.8}px ${ui.colors.font}`;
+  ctx.font = badgeFont;
+  for (const g of m.gOrder) {
+    const gs = st.g.get(g);
+    if (!gs) continue;
+    const closed = gs.st === 'ended';
+    const h = closed ? LHs : LH;
+    // the badge's width (icon and text), so that the lane's tokens start after it
+    // (a closed lane's state is told without a tag, but takes the room)
+    const bw = Math.min(Math.max(closed ? 0 : badgeW, textWidth(badgeFont, badge(m, st, g).txt) + (closed ? 4 : 12) + BADGE_ICON * fp), laneW - labelW - 8);
+    lanes.set(g, { y, h, closed, bw });
+    y += h + 2;
+  }
+  const lanesH = y;
   // tokens
   const targets = new Map();
   const tokH = Math.round(fp * 1.45);
   const perLane = new Map();  // gid -> x where its next token goes
   const hiddenIn = new Map(); // gid -> tokens without room in its lane
   const laneEnd = laneW - 8 - Math.round(fp * 4.6); // room for "+N" and "↓N" at the right
+  ctx.font = tokFont;
   for (const [v, o] of st.owner) {
     if (o.k === 'g') {
       const L = lanes.get(o.id);
       if (!L) continue;
-      const tw = tokW(m.label(v));
+      const tw = tokenWidth(m.label(v));
       const x = perLane.get(o.id) ?? labelW + Math.max(L.bw, badgeW) + 6;
       if (hiddenIn.has(o.id) || x + tw > laneEnd) {
         hiddenIn.set(o.id, (hiddenIn.get(o.id) || 0) + 1);
@@ -519,7 +604,18 @@ function computeLayout(m, st, W) {
       targets.set(v, { x: C.x + 8 + c * (C.slotW + 4) + 2, y: C.y + Math.round(fp * 1.6) + 4 + r * (C.slotH + 4) + 2, w: C.slotW - 4, h: C.slotH - 4, hidden: idx >= C.shown });
     }
   }
-  return { fp, LH, labelW, badgeW, laneW, lanes, chans, mus, targets, perLane, hiddenIn, height: Math.max(lanesH, cy) + 20, tokH };
+  return { fp, LH, labelW, badgeW, laneW, lanes, chans, mus, targets, perLane, hiddenIn, lanesH, columnH: cy, height: Math.max(lanesH, cy) + 20, tokH };
+}
+
+// sceneBox is the box the scene is drawn in, in scene pixels: its lanes,
+// channels and mutexes.
+function sceneBox(L) {
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  const add = (x, y, w, h) => { x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x + w); y1 = Math.max(y1, y + h); };
+  for (const Ln of L.lanes.values()) add(4, Ln.y, L.laneW - 4, Ln.h);
+  for (const B of L.chans.values()) add(B.x, B.y, B.w, B.h);
+  for (const B of L.mus.values()) add(B.x, B.y, B.w, B.h);
+  return x0 === Infinity ? null : { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
 }
 
 function resizeCanvas() {
@@ -531,6 +627,18 @@ function resizeCanvas() {
     canvas.style.width = w + 'px'; canvas.style.height = h + 'px';
   }
   return { w, h, dpr };
+}
+
+// badgeIcon draws a state's icon, fp * BADGE_ICON wide, its left at x
+// and its middle at y.
+function badgeIcon(icon, x, y, fp, col) {
+  const a = fp * 0.32;
+  ctx.fillStyle = col;
+  ctx.beginPath();
+  if (icon === 'run') { ctx.moveTo(x + fp * 0.15, y - a); ctx.lineTo(x + fp * 0.15 + a * 1.6, y); ctx.lineTo(x + fp * 0.15, y + a); ctx.closePath(); }
+  else if (icon === 'wait') { ctx.rect(x + fp * 0.15, y - a, a * 0.6, a * 2); ctx.rect(x + fp * 0.15 + a, y - a, a * 0.6, a * 2); }
+  else ctx.rect(x + fp * 0.15, y - a * 0.8, a * 1.6, a * 1.6);
+  ctx.fill();
 }
 
 function roundRect(x, y, w, h, r) {
@@ -645,12 +753,18 @@ function draw(dt) {
     return;
   }
   const st = m.stateAt(ui.step);
-  const L = computeLayout(m, st, w);
+  const { fit, tall } = fitScale(m, st, w, h), sc = fit * ui.zoom;
+  const L = computeLayout(m, st, w / sc, h / sc);
+  // a scene shorter than the stage sits in its middle
+  L.scale = sc; L.fit = fit; L.tall = tall; L.oy = Math.max(0, Math.floor((h / sc - L.height) / 2));
   layout = L;
-  const spacer = $('spacer');
-  if (spacer.style.height !== (L.height - h) + 'px') spacer.style.height = Math.max(0, L.height - h) + 'px';
-  const sy = $('stage-scroll').scrollTop;
-  ctx.translate(0, -sy);
+  const spacer = $('spacer'), over = Math.max(0, Math.floor(L.height * sc - h)) + 'px';
+  if (spacer.style.height !== over) spacer.style.height = over;
+  // sy, vh: the scroll and the stage's height, in scene pixels
+  const scroll = $('stage-scroll').scrollTop, sy = scroll / sc - L.oy, vh = h / sc;
+  ctx.translate(0, -scroll);
+  ctx.scale(sc, sc);
+  ctx.translate(0, L.oy);
   const fp = L.fp;
   const dim = g => ui.filterSet && !ui.filterSet.gs.has(g);
 
@@ -672,10 +786,11 @@ function draw(dt) {
 
   // lanes
   const fullNow = new Set(); // goroutines drawn waiting to send on a full channel
+  const counts = [];         // the lanes' ↓N, drawn over the wait lines
   let i = 0;
   for (const [g, Ln] of L.lanes) {
     i++;
-    if (Ln.y + Ln.h < sy || Ln.y > sy + h) continue;
+    if (Ln.y + Ln.h < sy || Ln.y > sy + vh) continue;
     const gs = st.g.get(g);
     ctx.globalAlpha = dim(g) ? 0.25 : 1;
     ctx.fillStyle = i % 2 ? C.lane : C['lane-alt'];
@@ -687,25 +802,36 @@ function draw(dt) {
     const cyL = Ln.y + Ln.h / 2;
     ctx.fillText(ellipsize(m.goName(g), L.labelW - 14), 12, cyL);
     // the state badge
-    const { txt, col } = badge(m, st, g);
+    const { txt, col, icon } = badge(m, st, g);
     if (gs.st === 'blocked' && gs.on === 'send') {
       seen.blockedSend.add(m.goName(g));
       const ch = m.chans.get(gs.ch);
       if (ch && ch.cap > 0 && (st.q.get(gs.ch) || []).length >= ch.cap) fullNow.add(m.goName(g));
     }
     ctx.font = `${fp * 0.8}px ${C.font}`;
+    const iw = BADGE_ICON * fp;
     if (Ln.closed) {
       ctx.fillStyle = col;
-      ctx.fillText(txt, L.labelW, cyL);
+      badgeIcon(icon, L.labelW, cyL, fp, col);
+      ctx.fillText(txt, L.labelW + iw, cyL);
     } else {
+      // a state is a square-cornered tag: outlined while running, filled
+      // while waiting; a value is a filled pill
       const bw = Ln.bw;
-      ctx.fillStyle = col;
-      roundRect(L.labelW - 4, cyL - fp * 0.7, bw, fp * 1.4, fp * 0.7); ctx.fill();
-      ctx.fillStyle = C.bg;
-      ctx.fillText(ellipsize(txt, bw - 12), L.labelW + 2, cyL);
+      roundRect(L.labelW - 4, cyL - fp * 0.7, bw, fp * 1.4, fp * 0.2);
+      if (icon === 'run') {
+        ctx.strokeStyle = col; ctx.lineWidth = 1.5; ctx.stroke();
+        badgeIcon(icon, L.labelW + 2, cyL, fp, col);
+        ctx.fillStyle = C.fg;
+      } else {
+        ctx.fillStyle = col; ctx.fill();
+        badgeIcon(icon, L.labelW + 2, cyL, fp, C.bg);
+        ctx.fillStyle = C.bg;
+      }
+      ctx.fillText(ellipsize(txt, bw - 12 - iw), L.labelW + 2 + iw, cyL);
       Ln.badgeEnd = L.labelW - 4 + bw;
       const r = st.recv.get(g);
-      if (r) { ctx.fillStyle = C.muted; ctx.textAlign = 'right'; ctx.fillText(`↓${r}`, L.laneW - 8, cyL); ctx.textAlign = 'left'; }
+      if (r) counts.push({ txt: `↓${r}`, y: cyL, bg: i % 2 ? C.lane : C['lane-alt'], a: ctx.globalAlpha });
     }
     ctx.globalAlpha = 1;
   }
@@ -737,7 +863,9 @@ function draw(dt) {
     ctx.font = `600 ${fp * 0.85}px ${C.font}`;
     ctx.fillStyle = C.fg;
     const capTxt = B.cap < 0 ? 'unbounded' : B.cap === 0 ? 'unbuffered' : `${B.q.length}/${B.cap}`;
-    ctx.fillText(ellipsize(`${info.name}`, B.w * 0.45), B.x + 8, B.y + fp * 0.85);
+    const name = ellipsize(`${info.name}`, B.w * 0.45);
+    const nameW = ctx.measureText(name).width;
+    ctx.fillText(name, B.x + 8, B.y + fp * 0.85);
     ctx.font = `${fp * 0.78}px ${C.font}`;
     let tag = capTxt;
     if (st.closed.has(ch)) tag += ' · closed';
@@ -745,7 +873,8 @@ function draw(dt) {
     else if (receivers.length) tag += ` · ${receivers.length} receiver${receivers.length > 1 ? 's' : ''} wait`;
     ctx.fillStyle = pressure ? C.full : C.muted;
     ctx.textAlign = 'right';
-    ctx.fillText(ellipsize(tag, B.w * 0.55 - 12), B.x + B.w - 8, B.y + fp * 0.85);
+    // the tag takes the room the name leaves
+    ctx.fillText(ellipsize(tag, B.w - 16 - nameW - fp * 0.8), B.x + B.w - 8, B.y + fp * 0.85);
     ctx.textAlign = 'left';
     for (let k = 0; k < B.shown; k++) {
       const r = Math.floor(k / B.maxSlots), c = k % B.maxSlots;
@@ -817,6 +946,17 @@ function draw(dt) {
     waitLine(x0, y0, x1, y1, col, dim(g));
   }
 
+  // the counts of values received, over the lines that cross them
+  ctx.font = `${fp * 0.8}px ${C.font}`;
+  ctx.textAlign = 'right';
+  for (const c of counts) {
+    const tw = textWidth(ctx.font, c.txt);
+    ctx.globalAlpha = c.a;
+    ctx.fillStyle = c.bg; ctx.fillRect(L.laneW - 10 - tw, c.y - fp * 0.6, tw + 4, fp * 1.2);
+    ctx.fillStyle = C.muted; ctx.fillText(c.txt, L.laneW - 8, c.y);
+  }
+  ctx.textAlign = 'left'; ctx.globalAlpha = 1;
+
   // tokens, easing toward where they belong
   const ease = 1 - Math.exp(-dt / 90);
   for (const v of tokens.keys()) if (!L.targets.has(v)) tokens.delete(v);
@@ -832,7 +972,7 @@ function draw(dt) {
     p.w = T.w; p.h = T.h;
     if (T.hidden && p.x === T.x && p.y === T.y) { p.hidden = true; continue; }
     p.hidden = false;
-    if (p.y + T.h < sy || p.y > sy + h) continue;
+    if (p.y + T.h < sy || p.y > sy + vh) continue;
     const o = st.owner.get(v);
     ctx.globalAlpha = p.a * (o && o.k === 'g' && dim(o.id) ? 0.25 : 1);
     ctx.fillStyle = C.token;
@@ -993,8 +1133,8 @@ function drawMarks() {
 
 // ---- hit tests on the stage ----
 function stagePoint(ev) {
-  const r = canvas.getBoundingClientRect();
-  return { x: ev.clientX - r.left, y: ev.clientY - r.top + $('stage-scroll').scrollTop };
+  const r = canvas.getBoundingClientRect(), sc = layout ? layout.scale : 1;
+  return { x: (ev.clientX - r.left) / sc, y: (ev.clientY - r.top + $('stage-scroll').scrollTop) / sc - (layout ? layout.oy : 0) };
 }
 function hit(p) {
   if (!layout) return null;
@@ -1077,7 +1217,13 @@ const keys = {
   Home: () => { setPlaying(false); setStep(0); },
   End: () => { setPlaying(false); setStep(ui.model ? ui.model.n : 0); },
   '?': () => showKeys($('keys').hidden),
-  Escape: () => showKeys(false),
+  Escape: () => { if (!$('keys').hidden) showKeys(false); else setPresent(false); },
+  '+': () => setZoom(ui.zoom * ZOOM_STEP),
+  '=': () => setZoom(ui.zoom * ZOOM_STEP),
+  '-': () => setZoom(ui.zoom / ZOOM_STEP),
+  '0': () => setZoom(1),
+  f: () => setPresent(!url.present),
+  l: () => showLegend($('legend').hidden),
 };
 function isTextField(el) {
   if (!el || !el.tagName) return false;
@@ -1087,7 +1233,7 @@ function isTextField(el) {
 document.addEventListener('keydown', ev => {
   const act = keys[ev.key];
   if (!act || ev.ctrlKey || ev.metaKey || ev.altKey || isTextField(ev.target)) return;
-  if (ev.key === 'Escape' && $('keys').hidden) return;
+  if (ev.key === 'Escape' && $('keys').hidden && !url.present) return;
   ev.preventDefault(); ev.stopPropagation();
   if (!ev.repeat || ev.key !== ' ') act();
 }, true);
@@ -1098,6 +1244,43 @@ for (const type of ['keyup', 'keypress']) {
   }, true);
 }
 function showKeys(on) { $('keys').hidden = !on; }
+
+// ---- zoom, presentation, legend ----
+const ZOOM_STEP = 1.25;
+function setZoom(z) {
+  z = Math.min(ZOOM_MAX, Math.max(ZOOM_MIN, z));
+  ui.zoom = Math.abs(z - 1) < 0.02 ? 1 : z;
+}
+// The wheel zooms the stage, unless the scene is taller than the stage
+// even when fitted (many goroutines): then it scrolls, and Ctrl+wheel (a
+// pinch on a touchpad) zooms.
+$('stage-scroll').addEventListener('wheel', ev => {
+  if (!layout || (layout.tall && !ev.ctrlKey)) return;
+  ev.preventDefault();
+  setZoom(ui.zoom * Math.exp(-Math.max(-200, Math.min(200, ev.deltaY)) * 0.002));
+}, { passive: false });
+
+// setPresent enters or leaves presentation mode: the stage and a slim step
+// bar only. The address bar says present=1 while it lasts.
+function setPresent(on) {
+  url.present = on;
+  document.body.classList.toggle('present', on);
+  if (ui.model && !ui.landing) writeURL(true);
+  else {
+    const q = new URLSearchParams(location.search);
+    if (on) q.set('present', '1'); else q.delete('present');
+    const s = q.toString();
+    history.replaceState(null, '', location.pathname + (s ? '?' + s : ''));
+  }
+  drawMarks(); // the scrubber changed its width
+}
+
+function showLegend(on) {
+  $('legend').hidden = !on;
+  $('legend-button').setAttribute('aria-pressed', String(on));
+}
+$('legend-button').onclick = () => showLegend($('legend').hidden);
+$('present-button').onclick = () => setPresent(true);
 $('keys-button').onclick = () => showKeys($('keys').hidden);
 $('keys').onclick = () => showKeys(false);
 $('theme').onclick = () => setTheme(ui.theme === 'dark' ? 'light' : 'dark');
@@ -1173,6 +1356,8 @@ let saved = null;
 try { saved = localStorage.getItem('handoff-theme'); } catch (e) { /* private mode */ }
 setTheme(saved || (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
 document.body.classList.toggle('present', url.present);
-window.addEventListener('resize', drawMarks);
+showLegend(true);
+window.addEventListener('resize', () => { pageFP = fontPx(); drawMarks(); });
+pageFP = fontPx();
 connect();
 requestAnimationFrame(frame);
