@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -728,25 +727,7 @@ func TestParseMemoryIsBounded(t *testing.T) {
 		fmt.Fprintf(&file, `{"seq":%d,"t":%d,"kind":"recv","g":1,"ch":1,"v":%d}`+"\n", seq+2, seq+2, v)
 	}
 	data := file.Bytes()
-	runtime.GC()
-	var base runtime.MemStats
-	runtime.ReadMemStats(&base)
-	stop := make(chan struct{})
-	peak := make(chan uint64)
-	go func() {
-		var most uint64
-		var m runtime.MemStats
-		for {
-			runtime.ReadMemStats(&m)
-			most = max(most, m.HeapInuse)
-			select {
-			case <-stop:
-				peak <- most
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-		}
-	}()
+	stop := heapWatch()
 	resp, err := http.Post(ts.URL+"/api/parse", "application/jsonl", bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
@@ -755,12 +736,10 @@ func TestParseMemoryIsBounded(t *testing.T) {
 	io.ReadFull(resp.Body, head)
 	n, _ := io.Copy(io.Discard, resp.Body) // the test keeps none of the answer
 	resp.Body.Close()
-	close(stop)
-	most := <-peak
+	grew := float64(stop()) / float64(len(data))
 	if resp.StatusCode != 200 || !bytes.HasPrefix(head, []byte(`{"header":`)) || n < int64(len(data))/2 {
 		t.Fatalf("parse: %d %q and %d bytes more", resp.StatusCode, head, n)
 	}
-	grew := float64(most-min(most, base.HeapInuse)) / float64(len(data))
 	t.Logf("a %.1f MB file: the heap grew by %.2fx the file at its peak", float64(len(data))/1e6, grew)
 	if grew > 5 {
 		t.Errorf("the heap grew by %.1fx the file", grew)
