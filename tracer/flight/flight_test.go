@@ -189,7 +189,7 @@ func TestContextStops(t *testing.T) {
 	cancel()
 	select {
 	case <-rec.done:
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Minute): // generous: a loaded machine
 		t.Fatal("the recorder went on after its context was cancelled")
 	}
 	if err := rec.Stop(); err != nil {
