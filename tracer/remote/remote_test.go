@@ -58,11 +58,6 @@ func watch(t *testing.T, ts *httptest.Server) <-chan string {
 	return out
 }
 
-func serve(t *testing.T) *httptest.Server {
-	ts, _ := serveWeb(t)
-	return ts
-}
-
 func serveWeb(t *testing.T) (*httptest.Server, *web.Server) {
 	s, err := web.New(web.Config{})
 	if err != nil {
