@@ -3,6 +3,7 @@ package exectrace
 import (
 	"context"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -12,14 +13,31 @@ import (
 )
 
 // The programs of TestWakeups: each goroutine parks in one form of channel
-// operation and is woken by another form, n times. The side meant to park
-// waits a little before each operation of the other side, so that it has
-// parked by then. Each is a named function, so that the import names it.
+// operation and is woken by another form, n times. Before each operation
+// the waker waits until the other side has parked (awaitParked).
+// Each is a named function, so that the import names it.
 
 const wakeRounds = 8
 
 // pause lets the other side park first.
 func pause() { time.Sleep(300 * time.Microsecond) }
+
+// awaitParked returns once the goroutine running recvParked or sendParked
+// is parked in a channel operation, so that the next operation of the
+// waker is the one that wakes it; a fixed pause is not enough on a loaded
+// machine. It gives up after a minute and lets the test see what happened.
+func awaitParked() {
+	buf := make([]byte, 1<<16)
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Microsecond) {
+		n := runtime.Stack(buf, true)
+		for _, g := range strings.Split(string(buf[:n]), "\n\n") {
+			parked := strings.Contains(g, "[chan receive") || strings.Contains(g, "[chan send")
+			if parked && (strings.Contains(g, "exectrace.recvParked(") || strings.Contains(g, "exectrace.sendParked(")) {
+				return
+			}
+		}
+	}
+}
 
 func recvParked(ch chan int, wg *sync.WaitGroup) {
 	defer wg.Done()
@@ -38,7 +56,7 @@ func sendParked(ch chan int, wg *sync.WaitGroup) {
 func wakeBySend(ch chan int, wg *sync.WaitGroup) {
 	defer wg.Done()
 	for i := range wakeRounds {
-		pause()
+		awaitParked()
 		ch <- i
 	}
 }
@@ -46,7 +64,7 @@ func wakeBySend(ch chan int, wg *sync.WaitGroup) {
 func wakeByRecv(ch chan int, wg *sync.WaitGroup) {
 	defer wg.Done()
 	for range wakeRounds {
-		pause()
+		awaitParked()
 		<-ch
 	}
 }
@@ -54,7 +72,7 @@ func wakeByRecv(ch chan int, wg *sync.WaitGroup) {
 func wakeByRecvOK(ch chan int, wg *sync.WaitGroup) {
 	defer wg.Done()
 	for range wakeRounds {
-		pause()
+		awaitParked()
 		if _, ok := <-ch; !ok {
 			return
 		}
@@ -66,7 +84,7 @@ func wakeByRecvOK(ch chan int, wg *sync.WaitGroup) {
 func wakeByNonBlockingSend(ch chan int, wg *sync.WaitGroup) {
 	defer wg.Done()
 	for i := 0; i < wakeRounds; {
-		pause()
+		awaitParked()
 		select {
 		case ch <- i:
 			i++
@@ -78,7 +96,7 @@ func wakeByNonBlockingSend(ch chan int, wg *sync.WaitGroup) {
 func wakeByNonBlockingRecv(ch chan int, wg *sync.WaitGroup) {
 	defer wg.Done()
 	for i := 0; i < wakeRounds; {
-		pause()
+		awaitParked()
 		select {
 		case <-ch:
 			i++
@@ -91,7 +109,7 @@ func wakeBySelectSend(ch chan int, wg *sync.WaitGroup) {
 	defer wg.Done()
 	never := make(chan int)
 	for i := range wakeRounds {
-		pause()
+		awaitParked()
 		select {
 		case ch <- i:
 		case <-never:
@@ -103,7 +121,7 @@ func wakeBySelectRecv(ch chan int, wg *sync.WaitGroup) {
 	defer wg.Done()
 	never := make(chan int)
 	for range wakeRounds {
-		pause()
+		awaitParked()
 		select {
 		case <-ch:
 		case <-never:
@@ -115,7 +133,7 @@ func wakeByReflectSend(ch chan int, wg *sync.WaitGroup) {
 	defer wg.Done()
 	rv := reflect.ValueOf(ch)
 	for i := range wakeRounds {
-		pause()
+		awaitParked()
 		rv.Send(reflect.ValueOf(i))
 	}
 }
@@ -124,7 +142,7 @@ func wakeByReflectTrySend(ch chan int, wg *sync.WaitGroup) {
 	defer wg.Done()
 	rv := reflect.ValueOf(ch)
 	for i := 0; i < wakeRounds; {
-		pause()
+		awaitParked()
 		if rv.TrySend(reflect.ValueOf(i)) {
 			i++
 		}
@@ -135,7 +153,7 @@ func wakeByReflectRecv(ch chan int, wg *sync.WaitGroup) {
 	defer wg.Done()
 	rv := reflect.ValueOf(ch)
 	for range wakeRounds {
-		pause()
+		awaitParked()
 		rv.Recv()
 	}
 }
@@ -144,7 +162,7 @@ func wakeByReflectTryRecv(ch chan int, wg *sync.WaitGroup) {
 	defer wg.Done()
 	rv := reflect.ValueOf(ch)
 	for i := 0; i < wakeRounds; {
-		pause()
+		awaitParked()
 		if _, ok := rv.TryRecv(); ok {
 			i++
 		}
@@ -154,7 +172,7 @@ func wakeByReflectTryRecv(ch chan int, wg *sync.WaitGroup) {
 func wakeByReflectSelectSend(ch chan int, wg *sync.WaitGroup) {
 	defer wg.Done()
 	for i := range wakeRounds {
-		pause()
+		awaitParked()
 		reflect.Select([]reflect.SelectCase{{Dir: reflect.SelectSend, Chan: reflect.ValueOf(ch), Send: reflect.ValueOf(i)}})
 	}
 }
@@ -162,7 +180,7 @@ func wakeByReflectSelectSend(ch chan int, wg *sync.WaitGroup) {
 func wakeByReflectSelectRecv(ch chan int, wg *sync.WaitGroup) {
 	defer wg.Done()
 	for range wakeRounds {
-		pause()
+		awaitParked()
 		reflect.Select([]reflect.SelectCase{{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)}})
 	}
 }
@@ -203,8 +221,13 @@ func TestWakeups(t *testing.T) {
 			if k := got[edge{sender, recver, tc.conf}]; k < wakeRounds/2 {
 				t.Errorf("%s handoffs g%d→g%d: %d of %d, want at least %d; all: %v; report %+v", tc.conf, sender, recver, k, wakeRounds, wakeRounds/2, got, rep)
 			}
+			// The side meant to park first usually has, but on a loaded
+			// machine the other side may park instead: the same handoff is
+			// then seen from the other wake-up, exact when a send woke a
+			// parked receiver and slot when a receive woke a parked sender.
+			// Any other pair, direction or confidence is wrong.
 			for e, k := range got {
-				if e != (edge{sender, recver, tc.conf}) {
+				if e.from != sender || e.to != recver || (e.conf != "exact" && e.conf != "slot") {
 					t.Errorf("%d handoffs %v that the program does not make", k, e)
 				}
 			}
