@@ -1,0 +1,142 @@
+package hooks
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// buildChild builds this package's test binary without -race.
+func buildChild(t *testing.T) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build a child without -race")
+	}
+	bin := filepath.Join(t.TempDir(), "hooks-norace.test")
+	out, err := exec.Command(goTool, "test", "-c", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go test -c: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// The child processes: the test binary run again with HOOKS_TEST_CHILD set,
+// recording through the hooks' own init (HANDOFF_RECORD), and ending the way
+// the mode says.
+func childMode() string { return os.Getenv("HOOKS_TEST_CHILD") }
+
+func childMain(mode string) {
+	if os.Getenv("HANDOFF_RECORD") != "" || rec == nil {
+		os.Stderr.WriteString("child: the hooks did not start from HANDOFF_RECORD, or left it in the environment\n")
+		os.Exit(9)
+	}
+	ch := MakeChan(make(chan int), 1)
+	done := MakeChan(make(chan bool), 2)
+	go Go(func() {
+		for i := range 3 {
+			Send(ch, i, 3)
+		}
+		Send(done, true, 4)
+	}, 5)()
+	for range 3 {
+		Recv(ch, 6)
+	}
+	Recv(done, 7)
+	switch mode {
+	case "deadlock":
+		Recv(ch, 8) // nobody will send: all goroutines are asleep
+	case "exit":
+		Close(done, 9)
+		os.Exit(3)
+	case "panic":
+		Close(done, 9)
+		wait := make(chan int)
+		go Go(func() { panic("the child panics") }, 10)()
+		<-wait
+	case "kill":
+		Close(done, 9)
+		p, _ := os.FindProcess(os.Getpid())
+		p.Kill()
+		select {}
+	}
+	os.Exit(8)
+}
+
+func TestRecordsSurviveTheEnd(t *testing.T) {
+	tests := []struct {
+		mode     string
+		exit     int
+		stderr   string
+		lastMain string // the last record of the main goroutine
+	}{
+		{"deadlock", 2, "all goroutines are asleep - deadlock!", "recv-block"},
+		{"exit", 3, "", "close"},
+		{"panic", 2, "panic: the child panics", "spawn"},
+		{"kill", -1, "", "close"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.mode, func(t *testing.T) {
+			if tt.mode == "kill" && os.PathSeparator != '/' {
+				t.Skip("kill is SIGKILL on unix only")
+			}
+			path := filepath.Join(t.TempDir(), "records")
+			child := os.Args[0]
+			if tt.mode == "deadlock" && raceBuild {
+				// Go's race runtime never says "all goroutines are asleep"
+				// (a plain program deadlocking under -race hangs too), so
+				// this child is the same test binary built without -race.
+				child = buildChild(t)
+			}
+			// A child that fails to end is killed, not waited for forever.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, child, "-test.run=^$", "-test.timeout=0")
+			cmd.Env = append(os.Environ(), "HOOKS_TEST_CHILD="+tt.mode, "HANDOFF_RECORD="+path, "HANDOFF_RECORD_LIMIT=1048576")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() != tt.exit {
+				t.Fatalf("child ended with %v, want exit status %d; stderr:\n%s", err, tt.exit, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.stderr) {
+				t.Errorf("stderr %q, want %q in it", stderr.String(), tt.stderr)
+			}
+			hdr, recs, unfinished := readRecords(t, path)
+			if unfinished != 0 || hdr.Truncated {
+				t.Errorf("%d unfinished, truncated %v", unfinished, hdr.Truncated)
+			}
+			g := byGoroutine(recs)
+			mainRecs := g[hdr.MainGoid]
+			if len(mainRecs) == 0 || mainRecs[len(mainRecs)-1] != tt.lastMain && !strings.HasPrefix(mainRecs[len(mainRecs)-1], tt.lastMain+" ") {
+				t.Errorf("main goroutine %d's records %q, want the last to be %s", hdr.MainGoid, mainRecs, tt.lastMain)
+			}
+			var delivered []string
+			for _, r := range recs {
+				if r.Kind == KindRecvDone && r.Goid == hdr.MainGoid {
+					delivered = append(delivered, r.Label)
+				}
+			}
+			if want := []string{"0", "1", "2", "true"}; !slices.Equal(delivered, want) {
+				t.Errorf("main received %q, want %q", delivered, want)
+			}
+			var ends int
+			for _, r := range recs {
+				if r.Kind == KindEnd {
+					ends++
+				}
+			}
+			if tt.mode == "panic" && ends != 2 {
+				t.Errorf("%d end records, want 2 (the panicking goroutine's is written on its way out):\n%s", ends, dump(recs))
+			}
+		})
+	}
+}

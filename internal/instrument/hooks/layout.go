@@ -1,0 +1,107 @@
+package hooks
+
+import "strconv"
+
+// The record file's layout. doc.go describes it for readers of the file;
+// the constants here are the one place that defines it.
+const (
+	headerSize    = 4096
+	slotSize      = 96
+	labelSize     = 48
+	recordVersion = 1
+	commitMark    = 0xA5
+	// DefaultRecordLimit is the size of the record file, and so the memory
+	// the hooks may map, when HANDOFF_RECORD_LIMIT does not say otherwise.
+	DefaultRecordLimit = 1 << 30
+)
+
+var recordMagic = [8]byte{'H', 'N', 'D', 'F', 'R', 'E', 'C', '1'}
+
+// header is the first headerSize bytes of a record file, as they lie in
+// memory on a little-endian machine. Its counters are updated with
+// sync/atomic only.
+type header struct {
+	magic     [8]byte // 0
+	version   uint64  // 8
+	slotSize  uint64  // 16
+	next      uint64  // 24: the next free slot; writers reserve with atomic add
+	capacity  uint64  // 32: slots in the file
+	truncated uint32  // 40: 1 once a record was dropped for want of room
+	_         uint32  // 44
+	tokens    uint64  // 48: the last spawn token handed out
+	mainGoid  uint64  // 56: the goroutine that started the hooks
+	startWall int64   // 64: wall clock at start, UnixNano
+	flags     uint32  // 72: headerGrowing
+	_         uint32  // 76
+	calMask   uint64  // 80: goid calibration: candidate word offsets in g
+	calFirst  uint64  // 88: the first goroutine id that narrowed calMask
+	calTwo    uint32  // 96: 1 once a second, different id narrowed it
+	_         uint32  // 100
+	calFast   uint64  // 104: byte offset of goid in g; 0 none yet; calOff disabled
+}
+
+// headerGrowing marks a file written slot by slot with positioned writes
+// (the fallback without mmap): its slots are those the file's size holds,
+// whatever next says.
+const headerGrowing = 1
+
+// calOff in header.calFast means the fast goroutine id path disagreed with
+// runtime.Stack once and is off for good.
+const calOff = ^uint64(0)
+
+// slot is one record as it lies in the file on a little-endian machine.
+type slot struct {
+	commit uint32 // kind | flags<<8 | labelLen<<16 | commitMark<<24, stored last
+	site   int32
+	goid   uint64
+	obj    uint64
+	time   int64
+	ident  uint64
+	aux    uint64
+	label  [labelSize]byte
+}
+
+// RecordKind says what a record records. New kinds may be added (select
+// comes next); a reader should pass over kinds it does not know.
+type RecordKind uint8
+
+const (
+	KindBad       RecordKind = iota // never written
+	KindChanMade                    // make(chan): Obj the channel, Aux its capacity
+	KindSpawn                       // go statement, in the parent: Obj the spawn token
+	KindStart                       // first record of a spawned goroutine: Obj its spawn token
+	KindEnd                         // last record of a spawned goroutine: Obj its spawn token
+	KindSendBegin                   // a send is about to try: Label, Ident the value, Aux cap(ch)
+	KindSendBlock                   // the send was not ready and now blocks
+	KindSendDone                    // the send happened: Ident the value
+	KindRecvBlock                   // a receive was not ready and now blocks
+	KindRecvDone                    // a receive happened: Label, Ident the value; FlagOK unless closed
+	KindClose                       // close(ch), written before closing
+)
+
+var kindNames = [...]string{
+	KindBad:       "bad",
+	KindChanMade:  "chan-made",
+	KindSpawn:     "spawn",
+	KindStart:     "start",
+	KindEnd:       "end",
+	KindSendBegin: "send-begin",
+	KindSendBlock: "send-block",
+	KindSendDone:  "send-done",
+	KindRecvBlock: "recv-block",
+	KindRecvDone:  "recv-done",
+	KindClose:     "close",
+}
+
+func (k RecordKind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "RecordKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Record flags.
+const (
+	FlagOK       uint8 = 1 // a receive got a value (not the zero value of a closed channel)
+	FlagLabelCut uint8 = 2 // the label was shortened to fit
+)
