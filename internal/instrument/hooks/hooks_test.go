@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 
 // record starts recording into a fresh file of limit bytes and stops when
 // the test ends. Tests that record do not run in parallel: rec is one.
-func record(t *testing.T, limit int64) string {
+func record(t testing.TB, limit int64) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "records")
 	if err := start(path, limit); err != nil {
@@ -37,7 +37,7 @@ func record(t *testing.T, limit int64) string {
 	return path
 }
 
-func readRecords(t *testing.T, path string) (FileHeader, []Record, int) {
+func readRecords(t testing.TB, path string) (FileHeader, []Record, int) {
 	t.Helper()
 	f, err := OpenRecords(path)
 	if err != nil {

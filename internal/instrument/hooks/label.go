@@ -42,8 +42,11 @@ func describe[E any](v E, buf *[labelSize + 16]byte) (label []byte, ident uint64
 	case struct{}:
 		return append(buf[:0], "{}"...), 0, 0
 	}
-	rv := reflect.ValueOf(&v).Elem()
-	l := labeler{buf: buf[:0]}
+	// A copy, and a buffer of its own, for reflect: what reflect sees
+	// escapes to the heap, and the fast path above should not pay for it.
+	w := v
+	rv := reflect.ValueOf(&w).Elem()
+	l := labeler{buf: make([]byte, 0, labelSize+16)}
 	l.value(rv, 0, true)
 	label, flags = l.finish()
 	return label, identOf(rv), flags
