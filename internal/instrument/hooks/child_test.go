@@ -7,10 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // buildChild builds this package's test binary without -race.
@@ -51,6 +54,9 @@ func childMain(mode string) {
 	}
 	Recv(done, 7)
 	switch mode {
+	case "race":
+		unsynchronised()
+		os.Exit(0)
 	case "deadlock":
 		Recv(ch, 8) // nobody will send: all goroutines are asleep
 	case "exit":
@@ -68,6 +74,30 @@ func childMain(mode string) {
 		select {}
 	}
 	os.Exit(8)
+}
+
+// shared is written by two goroutines that only the hooks stand between.
+var shared int
+
+// unsynchronised writes shared from a child goroutine, then, once the
+// child's later record is in the file (seen through atomics on the mapping,
+// which the race detector does not track), from the main goroutine, after a
+// hook of its own. Nothing orders the two writes but the hooks' shared
+// state: the race detector must report them.
+func unsynchronised() {
+	r := rec
+	spawned := atomic.LoadUint64(&r.hdr.next)
+	go Go(func() {
+		shared = 1
+		MakeChan(make(chan int), 11)
+	}, 10)()
+	// Slots: spawned is the Spawn, +1 the child's Start, +2 its ChanMade.
+	made := (*slot)(unsafe.Add(r.slots, (spawned+2)*slotSize))
+	for atomic.LoadUint32(&made.commit) == 0 {
+		runtime.Gosched()
+	}
+	MakeChan(make(chan int), 12)
+	shared = 2
 }
 
 func TestRecordsSurviveTheEnd(t *testing.T) {
@@ -138,5 +168,23 @@ func TestRecordsSurviveTheEnd(t *testing.T) {
 				t.Errorf("%d end records, want 2 (the panicking goroutine's is written on its way out):\n%s", ends, dump(recs))
 			}
 		})
+	}
+}
+
+// TestHooksHideNoRace checks that a race of the program is still reported
+// when the hooks' shared state is all that lies between its two writes.
+func TestHooksHideNoRace(t *testing.T) {
+	if !raceBuild {
+		t.Skip("needs -race")
+	}
+	path := filepath.Join(t.TempDir(), "records")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$", "-test.timeout=0")
+	cmd.Env = append(os.Environ(), "HOOKS_TEST_CHILD=race", "HANDOFF_RECORD="+path, "HANDOFF_RECORD_LIMIT=1048576", "GORACE=exitcode=66")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 66 || !bytes.Contains(out, []byte("WARNING: DATA RACE")) {
+		t.Fatalf("child ended with %v, want the race detector's report and exit status 66; output:\n%s", err, out)
 	}
 }

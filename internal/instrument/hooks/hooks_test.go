@@ -357,3 +357,38 @@ func TestGoidFastPath(t *testing.T) {
 }
 
 func itoa(x uint64) string { return strconv.FormatUint(x, 10) }
+
+// TestFallbackWithoutMmap records through positioned writes, as on systems
+// without mmap, and reads the same records back.
+func TestFallbackWithoutMmap(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "records")
+	if err := startWith(path, headerSize+8*slotSize, false); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stop() })
+	if rec.mapping != nil || rec.file == nil {
+		t.Fatal("startWith(..., false) mapped the file")
+	}
+	ch := MakeChan(make(chan Job, 1), 1)
+	Send(ch, Job{ID: 7, Name: "x"}, 2)
+	v, ok := Recv2(ch, 3)
+	Close(ch, 4)
+	if v.ID != 7 || !ok {
+		t.Fatalf("received %v %v", v, ok)
+	}
+	hdr, recs, unfinished := readRecords(t, path)
+	want := []string{"chan-made", `send-begin Job{ID:7 Name:"x"}`, "send-done", `recv-done Job{ID:7 Name:"x"} ok`, "close"}
+	if got := byGoroutine(recs)[stackGoid()]; !slices.Equal(got, want) || hdr.Truncated || unfinished != 0 {
+		t.Errorf("records %q (truncated %v, %d unfinished), want %q", got, hdr.Truncated, unfinished, want)
+	}
+	if recs[1].Ident != recs[3].Ident || recs[1].Aux != 1 {
+		t.Errorf("send ident %#x, receive ident %#x, cap %d", recs[1].Ident, recs[3].Ident, recs[1].Aux)
+	}
+	for range 5 {
+		MakeChan(make(chan int), 5)
+	}
+	hdr, recs, _ = readRecords(t, path)
+	if !hdr.Truncated || len(recs) != 8 {
+		t.Errorf("full fallback file: truncated %v, %d records; want true, 8", hdr.Truncated, len(recs))
+	}
+}

@@ -56,6 +56,12 @@ func init() {
 // limit bytes allow and starts recording. The calling goroutine is the
 // file's main goroutine.
 func start(path string, limit int64) error {
+	return startWith(path, limit, littleEndian())
+}
+
+// startWith is start, mapping the file only if tryMmap (the mapping's
+// layout is the machine's, so only little-endian machines may).
+func startWith(path string, limit int64, tryMmap bool) error {
 	if limit < headerSize+slotSize {
 		return fmt.Errorf("record limit %d bytes is below the %d bytes of a header and one record", limit, headerSize+slotSize)
 	}
@@ -71,7 +77,7 @@ func start(path string, limit int64) error {
 		return fmt.Errorf("record file %s: %w", path, err)
 	}
 	r := &recorder{start: time.Now()}
-	if littleEndian() {
+	if tryMmap {
 		if err := f.Truncate(size); err != nil {
 			f.Close()
 			return fmt.Errorf("record file %s: %w", path, err)
