@@ -23,6 +23,9 @@ func buildChild(t *testing.T) string {
 	if err != nil {
 		t.Skip("no go command to build a child without -race")
 	}
+	if _, err := os.Stat("hooks.go"); err != nil {
+		t.Skip("not run from the package's directory (as go test runs it): cannot build a child without -race")
+	}
 	bin := filepath.Join(t.TempDir(), "hooks-norace.test")
 	out, err := exec.Command(goTool, "test", "-c", "-o", bin, ".").CombinedOutput()
 	if err != nil {
@@ -158,14 +161,10 @@ func TestRecordsSurviveTheEnd(t *testing.T) {
 			if want := []string{"0", "1", "2", "true"}; !slices.Equal(delivered, want) {
 				t.Errorf("main received %q, want %q", delivered, want)
 			}
-			var ends int
-			for _, r := range recs {
-				if r.Kind == KindEnd {
-					ends++
-				}
-			}
-			if tt.mode == "panic" && ends != 2 {
-				t.Errorf("%d end records, want 2 (the panicking goroutine's is written on its way out):\n%s", ends, dump(recs))
+			// The panicking goroutine's End is written on its way out (the
+			// sender's may not be: the panic can end the process first).
+			if tt.mode == "panic" && !slices.ContainsFunc(recs, func(r Record) bool { return r.Kind == KindEnd && r.Site == 10 }) {
+				t.Errorf("no end record of the panicking goroutine:\n%s", dump(recs))
 			}
 		})
 	}

@@ -71,6 +71,28 @@ func waitForRecord(t *testing.T, path string, what string, match func(Record) bo
 	}
 }
 
+// waitForEnds waits (up to a minute) until the file holds n End records.
+func waitForEnds(t *testing.T, path string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		_, recs, _ := readRecords(t, path)
+		ends := 0
+		for _, r := range recs {
+			if r.Kind == KindEnd {
+				ends++
+			}
+		}
+		if ends == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d end records after a minute, want %d", ends, n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func dump(recs []Record) string {
 	var b strings.Builder
 	for _, r := range recs {
@@ -330,7 +352,7 @@ func TestGoidFastPath(t *testing.T) {
 	if !hasGetg {
 		t.Skip("no fast goroutine id path on " + runtime.GOARCH)
 	}
-	record(t, 1<<20)
+	path := record(t, 1<<20)
 	r := rec
 	const n = 200
 	mismatch := make(chan string, n)
@@ -345,6 +367,9 @@ func TestGoidFastPath(t *testing.T) {
 		}, 1)()
 	}
 	wg.Wait()
+	// Each goroutine's End comes after its wg.Done: wait for them all, so
+	// that none writes into the mapping once the test has unmapped it.
+	waitForEnds(t, path, n)
 	close(mismatch)
 	for m := range mismatch {
 		t.Error(m)
