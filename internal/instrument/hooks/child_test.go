@@ -62,6 +62,9 @@ func childMain(mode string) {
 		os.Exit(0)
 	case "deadlock":
 		Recv(ch, 8) // nobody will send: all goroutines are asleep
+	case "nilsend":
+		var never chan int
+		Send(never, 1, 8) // blocks forever, as a send on a nil channel does
 	case "exit":
 		Close(done, 9)
 		os.Exit(3)
@@ -111,6 +114,7 @@ func TestRecordsSurviveTheEnd(t *testing.T) {
 		lastMain string // the last record of the main goroutine
 	}{
 		{"deadlock", 2, "all goroutines are asleep - deadlock!", "recv-block"},
+		{"nilsend", 2, "[chan send (nil chan)]", "send-block"},
 		{"exit", 3, "", "close"},
 		{"panic", 2, "panic: the child panics", "spawn"},
 		{"kill", -1, "", "close"},
@@ -122,7 +126,7 @@ func TestRecordsSurviveTheEnd(t *testing.T) {
 			}
 			path := filepath.Join(t.TempDir(), "records")
 			child := os.Args[0]
-			if tt.mode == "deadlock" && raceBuild {
+			if (tt.mode == "deadlock" || tt.mode == "nilsend") && raceBuild {
 				// Go's race runtime never says "all goroutines are asleep"
 				// (a plain program deadlocking under -race hangs too), so
 				// this child is the same test binary built without -race.

@@ -25,7 +25,9 @@
 // DefaultRecordLimit, 1 GiB), and removes both from the environment, so the
 // program sees the environment it was given. Without HANDOFF_RECORD the
 // hooks record nothing and only do the operations. A file that cannot be
-// opened or mapped is said on stderr once, and nothing is recorded.
+// opened, or a limit that is not a byte count, is said on stderr once, and
+// nothing is recorded; a file that cannot be mapped is written without mmap
+// (see below).
 //
 // # The record file
 //
