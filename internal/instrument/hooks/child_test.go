@@ -40,6 +40,16 @@ func buildChild(t *testing.T) string {
 func childMode() string { return os.Getenv("HOOKS_TEST_CHILD") }
 
 func childMain(mode string) {
+	if mode == "badlimit" {
+		// The hooks said why on stderr and record nothing; the program runs.
+		if rec != nil || os.Getenv("HANDOFF_RECORD") != "" || os.Getenv("HANDOFF_RECORD_LIMIT") != "" {
+			os.Stderr.WriteString("child: recording, or the variables are still set\n")
+			os.Exit(9)
+		}
+		ch := MakeChan(make(chan int, 1), 1)
+		Send(ch, 1, 2)
+		os.Exit(Recv(ch, 3) + 3)
+	}
 	if os.Getenv("HANDOFF_RECORD") != "" || rec == nil {
 		os.Stderr.WriteString("child: the hooks did not start from HANDOFF_RECORD, or left it in the environment\n")
 		os.Exit(9)
@@ -189,5 +199,25 @@ func TestHooksHideNoRace(t *testing.T) {
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 66 || !bytes.Contains(out, []byte("WARNING: DATA RACE")) {
 		t.Fatalf("child ended with %v, want the race detector's report and exit status 66; output:\n%s", err, out)
+	}
+}
+
+func TestBadLimitRecordsNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "records")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$", "-test.timeout=0")
+	cmd.Env = append(os.Environ(), "HOOKS_TEST_CHILD=badlimit", "HANDOFF_RECORD="+path, "HANDOFF_RECORD_LIMIT=1GB")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 4 {
+		t.Fatalf("child ended with %v, want exit status 4; output:\n%s", err, out)
+	}
+	want := `handoff hooks: HANDOFF_RECORD_LIMIT="1GB" is not a positive byte count; recording nothing`
+	if !strings.Contains(string(out), want) {
+		t.Errorf("output %q, want %q", out, want)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("record file made anyway (%v)", err)
 	}
 }

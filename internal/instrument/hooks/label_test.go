@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 type Job struct {
@@ -83,6 +84,38 @@ func TestLabels(t *testing.T) {
 }
 
 func first(s string, _ uint8) string { return s }
+
+type private struct {
+	n    int
+	s    string
+	i    any
+	p    *Job
+	m    map[int]int
+	f    func()
+	c    chan int
+	self *private
+}
+
+// TestLabelsOfAnything checks that awkward values (unexported fields, the
+// standard library's structs, cycles, deep nesting) make a bounded label
+// without a panic.
+func TestLabelsOfAnything(t *testing.T) {
+	cyc := &private{n: 1, s: "x", i: Job{}, m: map[int]int{1: 2}, f: func() {}, c: make(chan int)}
+	cyc.self = cyc
+	deep := any(1)
+	for range 100 {
+		deep = []any{deep, struct{ A any }{deep}}
+	}
+	values := []any{cyc, *cyc, time.Now(), deep, [3][3][3]int{}, struct{}{}, new(any), []error{nil, errors.New("e")}, uintptr(3), float32(1.5), complex64(1i)}
+	for _, v := range values {
+		got, _ := label(v)
+		if len(got) > labelSize || got == "" {
+			t.Errorf("%T: label %q", v, got)
+		}
+		ident(v)
+		t.Logf("%T: %s", v, got)
+	}
+}
 
 func TestLabelCut(t *testing.T) {
 	got, flags := label(strings.Repeat("é", 100))
