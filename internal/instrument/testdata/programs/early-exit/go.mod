@@ -1,0 +1,3 @@
+module example.com/early-exit
+
+go 1.22

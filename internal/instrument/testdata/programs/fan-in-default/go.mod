@@ -1,0 +1,3 @@
+module example.com/fan-in-default
+
+go 1.22

@@ -1,0 +1,3 @@
+module example.com/lock-order
+
+go 1.22

@@ -1,0 +1,3 @@
+module example.com/panic-in-worker
+
+go 1.22

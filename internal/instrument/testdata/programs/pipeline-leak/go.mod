@@ -1,0 +1,3 @@
+module example.com/pipeline-leak
+
+go 1.22

@@ -1,0 +1,3 @@
+module example.com/prime-sieve
+
+go 1.22

@@ -1,0 +1,3 @@
+module example.com/unbuffered-handoff
+
+go 1.22

@@ -1,0 +1,3 @@
+module example.com/waitgroup-deadlock
+
+go 1.22

@@ -1,0 +1,3 @@
+module example.com/worker-pool
+
+go 1.22
