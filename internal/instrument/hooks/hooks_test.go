@@ -72,7 +72,7 @@ func waitForRecord(t *testing.T, path string, what string, match func(Record) bo
 }
 
 // waitForEnds waits (up to a minute) until the file holds n End records.
-func waitForEnds(t *testing.T, path string, n int) {
+func waitForEnds(t testing.TB, path string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {

@@ -39,6 +39,19 @@ func describe[E any](v E, buf *[labelSize + 16]byte) (label []byte, ident uint64
 			return append(buf[:0], "true"...), 1, 0
 		}
 		return append(buf[:0], "false"...), 0, 0
+	case string:
+		// As value and identOf below would: quoted, cut; hashed in full.
+		l := labeler{buf: buf[:0]}
+		if len(x) > labelString {
+			l.buf = strconv.AppendQuote(l.buf, x[:labelString])
+		} else {
+			l.buf = strconv.AppendQuote(l.buf, x)
+		}
+		label, flags = l.finish()
+		h := fnv{sum: fnvOffset}
+		h.byte(byte(reflect.String))
+		h.str(x)
+		return label, h.sum, flags
 	case struct{}:
 		return append(buf[:0], "{}"...), 0, 0
 	}

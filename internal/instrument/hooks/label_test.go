@@ -144,6 +144,10 @@ func TestIdents(t *testing.T) {
 	a := strings.Repeat("x", 100) + "1"
 	b := strings.Repeat("x", 100) + "1"
 	c := strings.Repeat("x", 100) + "2"
+	type text string // through reflect, not the string fast path
+	if ident(a) != ident(text(a)) || first(label(c)) != first(label(text(c))) {
+		t.Error("a string's label or ident differs between the fast path and reflect")
+	}
 	if ident(a) != ident(b) {
 		t.Error("equal strings, different idents")
 	}
