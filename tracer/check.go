@@ -28,8 +28,9 @@ func (f Finding) String() string {
 // Check lists the broken rules of a trace: every violation event in it,
 // and the goroutines that were never joined (leaked-goroutine) when the
 // trace does not report them itself, as a trace written by another tool
-// might not. In a trace with no join event at all (an imported Go execution
-// trace: Go has no join) only goroutines that never ended count as leaked.
+// might not. In a trace with no join event at all (a Go program's, imported
+// or traced: Go has no join) only goroutines still blocked when the trace
+// ended count as leaked.
 // Goroutines the tracer stopped after a deadlock are explained by the
 // deadlock and not reported again. A truncated trace (one that ends with a
 // truncated event) has no leaks of its own: the program went on.
@@ -131,8 +132,13 @@ func (c *Checker) Findings() []Finding {
 			if !g.spawned || g.joined || c.reported[id] || (g.aborted && c.deadlock) {
 				continue
 			}
-			if g.ended && !c.joins {
-				continue // a trace without joins (an imported Go trace) cannot tell
+			if !c.joins && (g.ended || g.blockedOn == "") {
+				// A trace without joins (a Go program's: Go has no join)
+				// cannot tell an ended goroutine from a finished one, and
+				// one still running when the program ended was stopped
+				// by its end, not stuck: only a goroutine still waiting
+				// then is a leak.
+				continue
 			}
 			how := "ended but was never joined"
 			if !g.ended {

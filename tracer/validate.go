@@ -278,8 +278,8 @@ func (v *Validator) cases(e *Event) {
 // operation names its case with nothing to hold it to.
 func (v *Validator) won(e *Event, selecting []SelectCase) {
 	if selecting == nil {
-		if e.Ch == 0 {
-			v.bad(e, "a done case ran, but g%d waited in no select", e.G)
+		if e.Ch == 0 && e.Case == 0 {
+			v.bad(e, "a done case ran, but g%d waited in no select and names no case", e.G)
 		}
 		return
 	}

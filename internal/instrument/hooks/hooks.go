@@ -60,7 +60,7 @@ func Recv2[E any](ch <-chan E, site int32) (E, bool) {
 	select {
 	case v, ok = <-ch:
 	default:
-		r.put(KindRecvBlock, 0, site, g, obj, 0, 0, nil)
+		r.put(KindRecvBlock, 0, site, g, obj, 0, uint64(cap(ch)), nil)
 		v, ok = <-ch
 	}
 	var flags uint8
@@ -71,7 +71,7 @@ func Recv2[E any](ch <-chan E, site int32) (E, bool) {
 		label, ident, flags = describe(v, &buf)
 		flags |= FlagOK
 	}
-	r.put(KindRecvDone, flags, site, g, obj, ident, 0, label)
+	r.put(KindRecvDone, flags, site, g, obj, ident, uint64(cap(ch)), label)
 	return v, ok
 }
 

@@ -66,31 +66,46 @@ type slot struct {
 type RecordKind uint8
 
 const (
-	KindBad       RecordKind = iota // never written
-	KindChanMade                    // make(chan): Obj the channel, Aux its capacity
-	KindSpawn                       // go statement, in the parent: Obj the spawn token
-	KindStart                       // first record of a spawned goroutine: Obj its spawn token
-	KindEnd                         // last record of a spawned goroutine: Obj its spawn token
-	KindSendBegin                   // a send is about to try: Label, Ident the value, Aux cap(ch)
-	KindSendBlock                   // the send was not ready and now blocks
-	KindSendDone                    // the send happened: Ident the value
-	KindRecvBlock                   // a receive was not ready and now blocks
-	KindRecvDone                    // a receive happened: Label, Ident the value; FlagOK unless closed
-	KindClose                       // close(ch), written before closing
+	KindBad         RecordKind = iota // never written
+	KindChanMade                      // make(chan): Obj the channel, Aux its capacity
+	KindSpawn                         // go statement, in the parent: Obj the spawn token
+	KindStart                         // first record of a spawned goroutine: Obj its spawn token
+	KindEnd                           // last record of a spawned goroutine: Obj its spawn token
+	KindSendBegin                     // a send is about to try: Label, Ident the value, Aux cap(ch)
+	KindSendBlock                     // the send was not ready and now blocks
+	KindSendDone                      // the send happened: Ident the value
+	KindRecvBlock                     // a receive was not ready and now blocks
+	KindRecvDone                      // a receive happened: Label, Ident the value; FlagOK unless closed
+	KindClose                         // close(ch), written before closing
+	KindSelectCase                    // one case of a select about to try, in the program's order: Obj its channel (0: nil), Aux its direction (DirSend, DirRecv, DirDone); a send case's Label and Ident
+	KindSelectBlock                   // no case was ready and the select has no default: it blocks (also select {}, with no case records)
+	KindSelectDone                    // the select's case Aux (from 1) ran: Obj its channel; FlagRecv for a receive, with FlagOK, Label and Ident when it got a value
+	KindSelectSkip                    // no case was ready: the select's default ran
+)
+
+// Directions of a select's case, in a KindSelectCase record's Aux.
+const (
+	DirSend = 1
+	DirRecv = 2
+	DirDone = 3 // a receive from a context's Done channel
 )
 
 var kindNames = [...]string{
-	KindBad:       "bad",
-	KindChanMade:  "chan-made",
-	KindSpawn:     "spawn",
-	KindStart:     "start",
-	KindEnd:       "end",
-	KindSendBegin: "send-begin",
-	KindSendBlock: "send-block",
-	KindSendDone:  "send-done",
-	KindRecvBlock: "recv-block",
-	KindRecvDone:  "recv-done",
-	KindClose:     "close",
+	KindBad:         "bad",
+	KindChanMade:    "chan-made",
+	KindSpawn:       "spawn",
+	KindStart:       "start",
+	KindEnd:         "end",
+	KindSendBegin:   "send-begin",
+	KindSendBlock:   "send-block",
+	KindSendDone:    "send-done",
+	KindRecvBlock:   "recv-block",
+	KindRecvDone:    "recv-done",
+	KindClose:       "close",
+	KindSelectCase:  "select-case",
+	KindSelectBlock: "select-block",
+	KindSelectDone:  "select-done",
+	KindSelectSkip:  "select-skip",
 }
 
 func (k RecordKind) String() string {
@@ -104,4 +119,5 @@ func (k RecordKind) String() string {
 const (
 	FlagOK       uint8 = 1 // a receive got a value (not the zero value of a closed channel)
 	FlagLabelCut uint8 = 2 // the label was shortened to fit
+	FlagRecv     uint8 = 4 // a select's receive case ran
 )

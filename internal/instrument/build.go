@@ -1,0 +1,243 @@
+package instrument
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"go/ast"
+	"go/version"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"golang.org/x/tools/go/packages"
+)
+
+// Options says what to build.
+type Options struct {
+	Dir      string   // the directory the go command runs in (the user's current directory)
+	Patterns []string // the packages; default "."
+	Work     string   // a private directory for the rewritten files, the hooks and the binary
+	Tags     string   // -tags
+	Race     bool     // -race
+	Output   string   // the binary; default Work/prog
+	Stderr   *os.File // where the go command's errors go; nil: collected into the error
+}
+
+// A Build is an instrumented binary and what its records mean.
+type Build struct {
+	Binary     string
+	ModulePath string
+	ModuleDir  string
+	Sites      []Site // a record's site number indexes this; Sites[0] is none
+	Files      int    // files rewritten
+	Packages   int    // packages of the main module looked at
+	Skips      []Skip // constructs left as they were, and why
+}
+
+// minGoVersion is the oldest go line a module may have: the rewritten
+// files call generic hooks, which need Go 1.18.
+const minGoVersion = "go1.18"
+
+// Instrument rewrites the packages of the main module that opts.Patterns
+// need, adds the hooks package through go.mod's overlay, and builds the
+// binary. Nothing on disk outside opts.Work changes.
+func Instrument(ctx context.Context, opts Options) (*Build, error) {
+	if len(opts.Patterns) == 0 {
+		opts.Patterns = []string{"."}
+	}
+	env := append(os.Environ(), "GOWORK=off")
+	buildFlags := []string{}
+	if opts.Tags != "" {
+		buildFlags = append(buildFlags, "-tags="+opts.Tags)
+	}
+	// Which packages the program is made of, and which are the module's.
+	cfg := &packages.Config{Context: ctx, Dir: opts.Dir, Env: env, BuildFlags: buildFlags,
+		Mode: packages.NeedName | packages.NeedModule | packages.NeedImports | packages.NeedDeps}
+	roots, err := packages.Load(cfg, opts.Patterns...)
+	if err != nil {
+		return nil, fmt.Errorf("listing %s: %w", strings.Join(opts.Patterns, " "), err)
+	}
+	if err := loadErrors(roots); err != nil {
+		return nil, err
+	}
+	var mainPkgs []string
+	var mod *packages.Module
+	packages.Visit(roots, nil, func(p *packages.Package) {
+		if p.Module != nil && p.Module.Main {
+			mainPkgs = append(mainPkgs, p.PkgPath)
+			mod = p.Module
+		}
+	})
+	if mod == nil {
+		return nil, fmt.Errorf("%s: not in a Go module (handoff trace builds packages of the module in the current directory)", strings.Join(opts.Patterns, " "))
+	}
+	goVersion := "go" + mod.GoVersion
+	if mod.GoVersion == "" || version.Compare(goVersion, minGoVersion) < 0 {
+		return nil, fmt.Errorf("%s: the go line says %q; instrumented code needs 1.18 or later (generics)", mod.GoMod, mod.GoVersion)
+	}
+	slices.Sort(mainPkgs)
+
+	// Their syntax and types.
+	cfg = &packages.Config{Context: ctx, Dir: opts.Dir, Env: env, BuildFlags: buildFlags,
+		Mode: packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles | packages.NeedSyntax |
+			packages.NeedTypes | packages.NeedTypesInfo | packages.NeedModule}
+	pkgs, err := packages.Load(cfg, mainPkgs...)
+	if err != nil {
+		return nil, fmt.Errorf("loading %s: %w", mod.Path, err)
+	}
+	if err := loadErrors(pkgs); err != nil {
+		return nil, err
+	}
+
+	b := &Build{ModulePath: mod.Path, ModuleDir: mod.Dir, Packages: len(pkgs)}
+	var ss sites
+	replace := map[string]string{}
+	srcDir := filepath.Join(opts.Work, "src")
+	for _, p := range pkgs {
+		for i, f := range p.Syntax {
+			name := p.CompiledGoFiles[i]
+			if !strings.HasSuffix(name, ".go") || !strings.HasPrefix(name, mod.Dir+string(filepath.Separator)) {
+				continue // cgo's generated files, and files from elsewhere
+			}
+			if importsC(f.Imports) {
+				b.Skips = append(b.Skips, Skip{At: name, Why: "a cgo file is not instrumented"})
+				continue
+			}
+			src, err := os.ReadFile(name)
+			if err != nil {
+				return nil, err
+			}
+			rel, _ := filepath.Rel(mod.Dir, name)
+			out, changed, skips := rewriteFile(p.Fset, f, src, p.TypesInfo, &ss, filepath.ToSlash(rel))
+			b.Skips = append(b.Skips, skips...)
+			if !changed {
+				continue
+			}
+			dst := filepath.Join(srcDir, rel)
+			if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+				return nil, err
+			}
+			if err := os.WriteFile(dst, []byte(out), 0o600); err != nil {
+				return nil, err
+			}
+			replace[name] = dst
+			b.Files++
+		}
+	}
+	b.Sites = ss.list
+	if len(b.Sites) == 0 {
+		b.Sites = []Site{{}}
+	}
+
+	// The hooks, as a module of their own, required by an overlaid go.mod.
+	hooksDir := filepath.Join(opts.Work, "hooks")
+	if err := writeHooks(hooksDir, mod.GoVersion); err != nil {
+		return nil, err
+	}
+	goMod, err := os.ReadFile(mod.GoMod)
+	if err != nil {
+		return nil, err
+	}
+	newGoMod := fmt.Sprintf("%s\nrequire %s v0.0.0\n\nreplace %s => %s\n", goMod, HooksPath, HooksPath, hooksDir)
+	modFile := filepath.Join(opts.Work, "go.mod")
+	if err := os.WriteFile(modFile, []byte(newGoMod), 0o600); err != nil {
+		return nil, err
+	}
+	replace[mod.GoMod] = modFile
+	overlay, err := json.Marshal(map[string]any{"Replace": replace})
+	if err != nil {
+		return nil, err
+	}
+	overlayFile := filepath.Join(opts.Work, "overlay.json")
+	if err := os.WriteFile(overlayFile, overlay, 0o600); err != nil {
+		return nil, err
+	}
+
+	b.Binary = opts.Output
+	if b.Binary == "" {
+		b.Binary = filepath.Join(opts.Work, "prog")
+	}
+	args := []string{"build", "-overlay", overlayFile, "-o", b.Binary}
+	args = append(args, buildFlags...)
+	if opts.Race {
+		args = append(args, "-race")
+	}
+	if _, err := os.Stat(filepath.Join(mod.Dir, "vendor", "modules.txt")); err == nil {
+		// The hooks module is not in vendor/modules.txt.
+		args = append(args, "-mod=mod")
+	}
+	args = append(args, opts.Patterns...)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir, cmd.Env = opts.Dir, env
+	var errBuf strings.Builder
+	cmd.Stderr = &errBuf
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(errBuf.String())
+		return nil, fmt.Errorf("building the instrumented program (go %s): %v\n%s", strings.Join(args, " "), err, msg)
+	}
+	return b, nil
+}
+
+// loadErrors gathers the errors go/packages found in pkgs and their
+// dependencies: a program that does not build is reported as the go
+// command would.
+func loadErrors(pkgs []*packages.Package) error {
+	var msgs []string
+	packages.Visit(pkgs, nil, func(p *packages.Package) {
+		for _, e := range p.Errors {
+			msgs = append(msgs, e.Error())
+		}
+	})
+	if len(msgs) == 0 {
+		return nil
+	}
+	if len(msgs) > 10 {
+		msgs = append(msgs[:10], fmt.Sprintf("and %d more", len(msgs)-10))
+	}
+	return errors.New(strings.Join(msgs, "\n"))
+}
+
+func importsC(specs []*ast.ImportSpec) bool {
+	for _, s := range specs {
+		if s.Path.Value == `"C"` {
+			return true
+		}
+	}
+	return false
+}
+
+// writeHooks writes the hooks module into dir: the package's source, and a
+// go.mod whose go line is the user's, so that requiring it asks nothing of
+// the user's module.
+func writeHooks(dir, goVersion string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	err := fs.WalkDir(hooksSource, hooksSourceDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		name := d.Name()
+		if strings.HasSuffix(name, "_test.go") || !(strings.HasSuffix(name, ".go") || strings.HasSuffix(name, ".s")) {
+			return nil
+		}
+		if name == "reader.go" {
+			return nil // handoff reads the records; the program only writes them
+		}
+		data, err := hooksSource.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, name), data, 0o600)
+	})
+	if err != nil {
+		return fmt.Errorf("writing the hooks: %w", err)
+	}
+	mod := fmt.Sprintf("module %s\n\ngo %s\n", HooksPath, goVersion)
+	return os.WriteFile(filepath.Join(dir, "go.mod"), []byte(mod), 0o600)
+}

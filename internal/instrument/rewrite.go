@@ -1,0 +1,561 @@
+package instrument
+
+import (
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"strings"
+)
+
+// HooksPath is the import path of the hooks package in an instrumented
+// build, and hooksName the name rewritten files import it as. Both are
+// chosen so that they cannot clash with a real module or a name in the
+// user's code (.invalid is a reserved top-level domain).
+const (
+	HooksPath = "handoff.invalid/hooks"
+	hooksName = "_handoff"
+)
+
+// Op is what a site does.
+type Op string
+
+// The operations the rewriter instruments.
+const (
+	OpMake   Op = "make"   // make(chan T, n)
+	OpSend   Op = "send"   // ch <- v
+	OpRecv   Op = "recv"   // <-ch, v, ok := <-ch
+	OpRange  Op = "range"  // for v := range ch
+	OpClose  Op = "close"  // close(ch)
+	OpGo     Op = "go"     // go f(x)
+	OpSelect Op = "select" // select { ... }
+)
+
+// A Site is one instrumented place in the user's code. The hooks record a
+// site's number, never its text.
+type Site struct {
+	File string // slash-separated, relative to the module's root
+	Line int
+	Op   Op
+	// Name is, for make, the variable or field the channel is assigned to
+	// (or where it goes when it is not assigned); for go, the function
+	// started; otherwise the channel expression as written.
+	Name string
+}
+
+// At returns the site as a trace's "at" field: file:line.
+func (s Site) At() string { return fmt.Sprintf("%s:%d", s.File, s.Line) }
+
+// sites numbers the sites of a build; site 0 is none.
+type sites struct {
+	list []Site
+}
+
+func (ss *sites) add(s Site) int {
+	if len(ss.list) == 0 {
+		ss.list = append(ss.list, Site{})
+	}
+	ss.list = append(ss.list, s)
+	return len(ss.list) - 1
+}
+
+// A Skip is a place the rewriter saw but left as it was, and why.
+type Skip struct {
+	At  string
+	Why string
+}
+
+// fileRewriter rewrites one file of a package.
+type fileRewriter struct {
+	fset  *token.FileSet
+	tf    *token.File
+	file  *ast.File
+	src   []byte
+	info  *types.Info
+	sites *sites
+	rel   string // the file, relative to the module root
+	es    edits
+	names int // hidden names made so far
+	skips []Skip
+	// funcLits counts the function literals of each top-level function,
+	// and litIndex numbers each, to name goroutines started from one as
+	// Go names them (main.func1).
+	funcLits map[string]int
+	litIndex map[*ast.FuncLit]int
+	changed  bool
+}
+
+// rewriteFile returns the file's new text, or changed false when nothing in
+// it needed rewriting.
+func rewriteFile(fset *token.FileSet, file *ast.File, src []byte, info *types.Info, ss *sites, rel string) (out string, changed bool, skips []Skip) {
+	r := &fileRewriter{fset: fset, tf: fset.File(file.Pos()), file: file, src: src, info: info, sites: ss, rel: rel, funcLits: map[string]int{}, litIndex: map[*ast.FuncLit]int{}}
+	for _, d := range file.Decls {
+		fd, ok := d.(*ast.FuncDecl)
+		if !ok {
+			r.walk(d, "init")
+			continue
+		}
+		name := fd.Name.Name
+		if fd.Recv != nil && len(fd.Recv.List) == 1 {
+			name = recvTypeName(fd.Recv.List[0].Type) + "." + name
+		}
+		r.walk(fd, name)
+	}
+	if !r.changed {
+		return "", false, r.skips
+	}
+	r.es.open(r.off(file.Name.End()), 0, fmt.Sprintf("; import %s %q", hooksName, HooksPath))
+	return r.es.apply(src, 0, len(src)), true, r.skips
+}
+
+func recvTypeName(e ast.Expr) string {
+	for {
+		switch t := e.(type) {
+		case *ast.StarExpr:
+			e = t.X
+		case *ast.IndexExpr:
+			e = t.X
+		case *ast.IndexListExpr:
+			e = t.X
+		case *ast.ParenExpr:
+			e = t.X
+		case *ast.Ident:
+			return t.Name
+		default:
+			return "?"
+		}
+	}
+}
+
+func (r *fileRewriter) off(p token.Pos) int { return r.tf.Offset(p) }
+
+func (r *fileRewriter) line(p token.Pos) int { return r.tf.Line(p) }
+
+func (r *fileRewriter) text(n ast.Node) string {
+	return string(r.src[r.off(n.Pos()):r.off(n.End())])
+}
+
+// shortText is n's source text on one line, cut to a readable length.
+func (r *fileRewriter) shortText(n ast.Node) string {
+	s := strings.Join(strings.Fields(r.text(n)), " ")
+	if len(s) > 40 {
+		s = s[:37] + "..."
+	}
+	return s
+}
+
+func (r *fileRewriter) site(p token.Pos, op Op, name string) int {
+	r.changed = true
+	return r.sites.add(Site{File: r.rel, Line: r.line(p), Op: op, Name: name})
+}
+
+func (r *fileRewriter) hidden(what string) string {
+	r.names++
+	return fmt.Sprintf("%s_%s%d", hooksName, what, r.names)
+}
+
+func (r *fileRewriter) skip(p token.Pos, why string) {
+	r.skips = append(r.skips, Skip{At: fmt.Sprintf("%s:%d", r.rel, r.line(p)), Why: why})
+}
+
+// walk rewrites the nodes under root, children before their parents, so
+// that a construct that moves a piece of source text moves it with the
+// edits made inside it.
+func (r *fileRewriter) walk(root ast.Node, fn string) {
+	var stack []ast.Node
+	ast.Inspect(root, func(n ast.Node) bool {
+		if n != nil {
+			if lit, ok := n.(*ast.FuncLit); ok {
+				r.funcLits[fn]++
+				r.litIndex[lit] = r.funcLits[fn]
+			}
+			stack = append(stack, n)
+			return true
+		}
+		n = stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		r.node(n, stack, fn)
+		return true
+	})
+}
+
+// node rewrites n, whose ancestors are stack (the parent last).
+func (r *fileRewriter) node(n ast.Node, stack []ast.Node, fn string) {
+	depth := len(stack)
+	parent := func(i int) ast.Node { // i = 1: the parent
+		if len(stack) >= i {
+			return stack[len(stack)-i]
+		}
+		return nil
+	}
+	switch n := n.(type) {
+	case *ast.SendStmt:
+		if cc, ok := parent(1).(*ast.CommClause); ok && cc.Comm == n {
+			return // the select rewrites it
+		}
+		s := r.site(n.Pos(), OpSend, r.shortText(n.Chan))
+		r.es.open(r.off(n.Chan.Pos()), depth, hooksName+".Send(")
+		r.es.replace(r.off(n.Arrow), r.off(n.Arrow)+2, ",")
+		r.es.close(r.off(n.Value.End()), depth, fmt.Sprintf(", %d)", s))
+
+	case *ast.UnaryExpr:
+		if n.Op != token.ARROW {
+			return
+		}
+		if r.isSelectComm(n, stack) {
+			return // the select rewrites it
+		}
+		hook := "Recv"
+		if r.isCommaOK(n, stack) {
+			hook = "Recv2"
+		} else if r.isContextDone(n.X) {
+			hook = "WaitDone" // the wait for a context's end, as a select's done case
+		}
+		s := r.site(n.Pos(), OpRecv, r.shortText(n.X))
+		r.es.replace(r.off(n.OpPos), r.off(n.OpPos)+2, hooksName+"."+hook+"(")
+		r.es.close(r.off(n.X.End()), depth, fmt.Sprintf(", %d)", s))
+
+	case *ast.RangeStmt:
+		if !r.isChan(n.X) {
+			return
+		}
+		r.rangeStmt(n, depth)
+
+	case *ast.CallExpr:
+		switch r.builtin(n.Fun) {
+		case "close":
+			if len(n.Args) != 1 {
+				return
+			}
+			s := r.site(n.Pos(), OpClose, r.shortText(n.Args[0]))
+			r.es.replace(r.off(n.Fun.Pos()), r.off(n.Fun.End()), hooksName+".Close")
+			r.es.close(r.off(n.Args[0].End()), depth, fmt.Sprintf(", %d", s))
+		case "make":
+			if len(n.Args) == 0 || !r.isChan(n) {
+				return
+			}
+			s := r.site(n.Pos(), OpMake, r.chanName(n, stack, fn))
+			r.es.open(r.off(n.Pos()), depth, hooksName+".MakeChan(")
+			r.es.close(r.off(n.End()), depth, fmt.Sprintf(", %d)", s))
+		}
+
+	case *ast.GoStmt:
+		r.goStmt(n, depth, fn)
+
+	case *ast.SelectStmt:
+		r.selectStmt(n)
+	}
+}
+
+// isSelectComm reports whether the receive n is a select case's own
+// operation, which the select's rewriting replaces.
+func (r *fileRewriter) isSelectComm(n *ast.UnaryExpr, stack []ast.Node) bool {
+	i := len(stack) - 1
+	for i >= 0 {
+		if p, ok := stack[i].(*ast.ParenExpr); ok && p != nil {
+			i--
+			continue
+		}
+		break
+	}
+	if i < 1 {
+		return false
+	}
+	cc, ok := stack[i-1].(*ast.CommClause)
+	if !ok {
+		return false
+	}
+	switch s := stack[i].(type) {
+	case *ast.ExprStmt:
+		return s == cc.Comm
+	case *ast.AssignStmt:
+		return s == cc.Comm
+	}
+	return false
+}
+
+// isCommaOK reports whether the receive n is the right-hand side of
+// v, ok := <-ch (or =, or var v, ok = <-ch).
+func (r *fileRewriter) isCommaOK(n *ast.UnaryExpr, stack []ast.Node) bool {
+	i := len(stack) - 1
+	for i >= 0 {
+		if _, ok := stack[i].(*ast.ParenExpr); ok {
+			i--
+			continue
+		}
+		break
+	}
+	if i < 0 {
+		return false
+	}
+	switch p := stack[i].(type) {
+	case *ast.AssignStmt:
+		return len(p.Lhs) == 2 && len(p.Rhs) == 1
+	case *ast.ValueSpec:
+		return len(p.Names) == 2 && len(p.Values) == 1
+	}
+	return false
+}
+
+// isChan reports whether e is a channel (its underlying type is a chan).
+func (r *fileRewriter) isChan(e ast.Expr) bool {
+	t := r.info.TypeOf(e)
+	if t == nil {
+		return false
+	}
+	_, ok := t.Underlying().(*types.Chan)
+	return ok
+}
+
+// builtin returns the name of the built-in function fun calls, or "".
+func (r *fileRewriter) builtin(fun ast.Expr) string {
+	for {
+		p, ok := fun.(*ast.ParenExpr)
+		if !ok {
+			break
+		}
+		fun = p.X
+	}
+	id, ok := fun.(*ast.Ident)
+	if !ok {
+		return ""
+	}
+	if _, ok := r.info.Uses[id].(*types.Builtin); ok {
+		return id.Name
+	}
+	return ""
+}
+
+// chanName names the channel made by mk after where it goes: the variable
+// or field it is assigned to, the function that returns it, or the call
+// it is passed to.
+func (r *fileRewriter) chanName(mk *ast.CallExpr, stack []ast.Node, fn string) string {
+	var child ast.Node = mk
+	for i := len(stack) - 1; i >= 0; i-- {
+		switch p := stack[i].(type) {
+		case *ast.ParenExpr:
+			child = p
+			continue
+		case *ast.AssignStmt:
+			for j, rhs := range p.Rhs {
+				if rhs == child && len(p.Lhs) == len(p.Rhs) {
+					return r.shortText(p.Lhs[j])
+				}
+			}
+		case *ast.ValueSpec:
+			for j, v := range p.Values {
+				if v == child && len(p.Names) == len(p.Values) {
+					return p.Names[j].Name
+				}
+			}
+		case *ast.KeyValueExpr:
+			if p.Value == child {
+				return r.shortText(p.Key)
+			}
+		case *ast.ReturnStmt:
+			return fn + " result"
+		case *ast.CallExpr:
+			return r.shortText(p.Fun) + " argument"
+		}
+		break
+	}
+	return "chan"
+}
+
+// rangeStmt turns `for v := range ch { ... }` into a three-clause loop of
+// receives, which keeps break, continue, labels and the loop variable's
+// scope (per iteration since Go 1.22, shared before, as range's is):
+//
+//	for _handoff_ch1, v, _handoff_ok1 := _handoff.Range(ch, N); _handoff_ok1; v, _handoff_ok1 = _handoff.Next(_handoff_ch1, v, N) { ... }
+//
+// ch is evaluated once, as range evaluates it. Next leaves v as it was
+// when the channel is closed, as range does: before Go 1.22 the variable
+// outlives the loop in the closures that captured it.
+func (r *fileRewriter) rangeStmt(n *ast.RangeStmt, depth int) {
+	s := r.site(n.For, OpRange, r.shortText(n.X))
+	ch, ok := r.hidden("ch"), r.hidden("ok")
+	rangeKw := r.off(n.Range)
+	head := func(v string) string {
+		if v == "_" {
+			return fmt.Sprintf(", %d); %s; _, %s = %s.Recv2(%s, %d)", s, ok, ok, hooksName, ch, s)
+		}
+		return fmt.Sprintf(", %d); %s; %s, %s = %s.Next(%s, %s, %d)", s, ok, v, ok, hooksName, ch, v, s)
+	}
+	switch {
+	case n.Key == nil:
+		r.es.open(rangeKw, depth, fmt.Sprintf("%s, _, %s := ", ch, ok))
+		r.es.replace(rangeKw, rangeKw+len("range"), hooksName+".Range(")
+		r.es.close(r.off(n.X.End()), depth, head("_"))
+	case n.Tok == token.DEFINE:
+		key := r.text(n.Key)
+		r.es.open(r.off(n.Key.Pos()), depth, ch+", ")
+		r.es.close(r.off(n.Key.End()), depth, ", "+ok)
+		r.es.replace(rangeKw, rangeKw+len("range"), hooksName+".Range(")
+		r.es.close(r.off(n.X.End()), depth, head(key))
+	default: // for k = range ch: assign each value to k at the top of the body
+		key := r.es.apply(r.src, r.off(n.Key.Pos()), r.off(n.Key.End()))
+		v := r.hidden("v")
+		r.es.drop(r.off(n.Key.Pos()), r.off(n.Key.End()))
+		r.es.replace(r.off(n.Key.Pos()), rangeKw+len("range"), fmt.Sprintf("%s, %s, %s := %s.Range(", ch, v, ok, hooksName))
+		r.es.close(r.off(n.X.End()), depth, head(v))
+		r.es.open(r.off(n.Body.Lbrace)+1, depth, fmt.Sprintf(" %s = %s;", key, v))
+	}
+}
+
+// goStmt turns `go f(a, b)` into `go _handoff.Go(f, N)(a, b)`: f and its
+// arguments are still evaluated by the parent, as the go statement does,
+// and the function Go returns records the child's start and end around f.
+func (r *fileRewriter) goStmt(n *ast.GoStmt, depth int, fn string) {
+	fun := n.Call.Fun
+	if b := r.builtin(fun); b != "" {
+		r.skip(n.Pos(), "go with the built-in "+b+" is not instrumented: its goroutine appears unnamed, from its first event")
+		return
+	}
+	if r.inferredGeneric(fun) {
+		r.skip(n.Pos(), "go with a generic function whose type arguments are inferred is not instrumented: its goroutine appears unnamed, from its first event")
+		return
+	}
+	name := r.shortText(fun)
+	if lit, ok := ast.Unparen(fun).(*ast.FuncLit); ok {
+		name = fmt.Sprintf("%s.func%d", fn, r.litIndex[lit])
+	}
+	s := r.site(n.Pos(), OpGo, name)
+	r.es.open(r.off(fun.Pos()), depth, hooksName+".Go(")
+	r.es.close(r.off(fun.End()), depth, fmt.Sprintf(", %d)", s))
+}
+
+// inferredGeneric reports whether fun names a generic function without its
+// type arguments (they are inferred from the call), which cannot be passed
+// as a value.
+func (r *fileRewriter) inferredGeneric(fun ast.Expr) bool {
+	var id *ast.Ident
+	switch f := ast.Unparen(fun).(type) {
+	case *ast.Ident:
+		id = f
+	case *ast.SelectorExpr:
+		id = f.Sel
+	default:
+		return false
+	}
+	_, ok := r.info.Instances[id]
+	return ok
+}
+
+// selectStmt turns a select into a switch on the case the hooks' Select
+// chose, keeping the bodies where they are:
+//
+//	select {                       switch _handoff_c1, _handoff_c2 := _handoff.CaseRecv(a), _handoff.CaseSend(b, x); _handoff.Select(N, true, _handoff_c1, _handoff_c2) {
+//	case v, ok := <-a:             case 1: v, ok := _handoff_c1.V, _handoff_c1.OK;
+//	case b <- x:           →       case 2:
+//	default:                       default:
+//	}                              }
+//
+// The channels and the values to send are evaluated once, in source order,
+// before anything else, as select evaluates them; a label on the select
+// labels the switch, so break still leaves it. Select chooses as select
+// does, at random among the ready cases (reflect.Select). A receive from a
+// context's Done() is a CaseDone: the trace shows the wait's end without
+// following the context's channel.
+func (r *fileRewriter) selectStmt(n *ast.SelectStmt) {
+	s := r.site(n.Pos(), OpSelect, "select")
+	if len(n.Body.List) == 1 && n.Body.List[0].(*ast.CommClause).Comm == nil {
+		return // select { default: ... } only runs its default
+	}
+	if len(n.Body.List) == 0 {
+		// select {} waits forever: say so, then do it.
+		r.es.open(r.off(n.Pos()), 0, fmt.Sprintf("%s.Block(%d); ", hooksName, s))
+		return
+	}
+	var vars, inits []string
+	hasDefault := false
+	type clause struct {
+		cc     *ast.CommClause
+		head   string
+		prefix string
+	}
+	var clauses []clause
+	for _, st := range n.Body.List {
+		cc := st.(*ast.CommClause)
+		if cc.Comm == nil {
+			hasDefault = true
+			clauses = append(clauses, clause{cc: cc, head: "default:"})
+			continue
+		}
+		k := len(vars) + 1
+		c := r.hidden("c")
+		vars = append(vars, c)
+		cl := clause{cc: cc, head: fmt.Sprintf("case %d:", k)}
+		switch comm := cc.Comm.(type) {
+		case *ast.SendStmt:
+			inits = append(inits, fmt.Sprintf("%s.CaseSend(%s, %s)", hooksName, r.moved(comm.Chan), r.moved(comm.Value)))
+		case *ast.ExprStmt:
+			inits = append(inits, r.recvCase(comm.X))
+		case *ast.AssignStmt:
+			inits = append(inits, r.recvCase(comm.Rhs[0]))
+			lhs := make([]string, len(comm.Lhs))
+			for i, l := range comm.Lhs {
+				lhs[i] = r.moved(l)
+			}
+			rhs := c + ".V"
+			if len(lhs) == 2 {
+				rhs += ", " + c + ".OK"
+			}
+			cl.prefix = fmt.Sprintf(" %s %s %s;", strings.Join(lhs, ", "), comm.Tok, rhs)
+		}
+		clauses = append(clauses, cl)
+	}
+	for _, cl := range clauses {
+		lo, hi := r.off(cl.cc.Case), r.off(cl.cc.Colon)+1
+		r.es.drop(lo, hi)
+		r.es.replace(lo, hi, cl.head+cl.prefix)
+	}
+	args := append([]string{fmt.Sprint(s), fmt.Sprint(hasDefault)}, vars...)
+	head := fmt.Sprintf("switch %s := %s; %s.Select(%s) {", strings.Join(vars, ", "), strings.Join(inits, ", "), hooksName, strings.Join(args, ", "))
+	r.es.replace(r.off(n.Pos()), r.off(n.Body.Lbrace)+1, head)
+}
+
+// recvCase is the hooks' case for the receive e of a select's case.
+func (r *fileRewriter) recvCase(e ast.Expr) string {
+	u, ok := ast.Unparen(e).(*ast.UnaryExpr)
+	if !ok || u.Op != token.ARROW {
+		return r.moved(e) // not Go
+	}
+	hook := "CaseRecv"
+	if r.isContextDone(u.X) {
+		hook = "CaseDone"
+	}
+	return fmt.Sprintf("%s.%s(%s)", hooksName, hook, r.moved(u.X))
+}
+
+// moved returns e's text with the edits inside it, to be written
+// elsewhere.
+func (r *fileRewriter) moved(e ast.Node) string {
+	return r.es.apply(r.src, r.off(e.Pos()), r.off(e.End()))
+}
+
+// isContextDone reports whether e calls the Done method of a
+// context.Context (or of a type with Context's methods).
+func (r *fileRewriter) isContextDone(e ast.Expr) bool {
+	call, ok := ast.Unparen(e).(*ast.CallExpr)
+	if !ok || len(call.Args) != 0 {
+		return false
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok || sel.Sel.Name != "Done" {
+		return false
+	}
+	t := r.info.TypeOf(sel.X)
+	if t == nil {
+		return false
+	}
+	ms := types.NewMethodSet(t)
+	if _, isPtr := t.(*types.Pointer); !isPtr && !types.IsInterface(t) {
+		ms = types.NewMethodSet(types.NewPointer(t))
+	}
+	for _, m := range []string{"Deadline", "Done", "Err", "Value"} {
+		if ms.Lookup(nil, m) == nil {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,165 @@
+package instrument
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/handoff-viz/handoff/internal/instrument/hooks"
+	"github.com/handoff-viz/handoff/tracer"
+)
+
+// RunOptions says how to run an instrumented program.
+type RunOptions struct {
+	Args           []string
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Records is the file the hooks write their records into; Limit its
+	// size, the bound on what a run records (0: the hooks' default).
+	Records string
+	Limit   int64
+	// Timeout, when set, ends a program still running after it.
+	Timeout time.Duration
+}
+
+// stderrTail is how much of the program's stderr is kept to read how it
+// ended (Go's panic and fatal error messages come last).
+const stderrTail = 64 << 10
+
+// Run runs the instrumented program: its stdin, stdout and stderr are the
+// caller's, its records go to o.Records. The error is for a program that
+// could not be started; how it ended, exit status included, is in Ending.
+func (b *Build) Run(ctx context.Context, o RunOptions) (Ending, error) {
+	f, err := os.OpenFile(o.Records, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return Ending{}, err
+	}
+	f.Close()
+	runCtx := ctx
+	var cancel context.CancelFunc = func() {}
+	if o.Timeout > 0 {
+		runCtx, cancel = context.WithTimeout(ctx, o.Timeout)
+	}
+	defer cancel()
+	cmd := exec.CommandContext(runCtx, b.Binary, o.Args...)
+	cmd.Env = append(os.Environ(), "HANDOFF_RECORD="+o.Records)
+	if o.Limit > 0 {
+		cmd.Env = append(cmd.Env, "HANDOFF_RECORD_LIMIT="+strconv.FormatInt(o.Limit, 10))
+	}
+	cmd.Stdin, cmd.Stdout = o.Stdin, o.Stdout
+	tail := &tailWriter{max: stderrTail}
+	if o.Stderr != nil {
+		cmd.Stderr = io.MultiWriter(o.Stderr, tail)
+	} else {
+		cmd.Stderr = tail
+	}
+	cmd.WaitDelay = 5 * time.Second
+	err = cmd.Run()
+	var end Ending
+	if runCtx.Err() == context.DeadlineExceeded && o.Timeout > 0 {
+		end.Timeout = o.Timeout.String()
+	}
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exitErr):
+		end.ExitCode = exitErr.ExitCode()
+		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			end.Signal = ws.Signal().String()
+		}
+	default:
+		return end, fmt.Errorf("running %s: %w", b.Binary, err)
+	}
+	readEnding(tail.Bytes(), &end)
+	return end, nil
+}
+
+var (
+	fatalDeadlock = regexp.MustCompile(`(?m)^fatal error: all goroutines are asleep - deadlock!`)
+	panicLine     = regexp.MustCompile(`(?m)^panic: (.*)$`)
+	goroutineLine = regexp.MustCompile(`(?m)^goroutine (\d+) \[`)
+)
+
+// readEnding reads Go's last words on stderr: a fatal deadlock, or a
+// panic and the goroutine it killed.
+func readEnding(stderr []byte, end *Ending) {
+	if end.ExitCode != 2 {
+		return // Go exits with 2 after a panic or a fatal error
+	}
+	if fatalDeadlock.Match(stderr) {
+		end.Fatal = "deadlock"
+		return
+	}
+	m := panicLine.FindSubmatchIndex(stderr)
+	if m == nil {
+		return
+	}
+	end.Fatal = "panic"
+	end.PanicMsg = string(stderr[m[2]:m[3]])
+	if g := goroutineLine.FindSubmatch(stderr[m[1]:]); g != nil {
+		end.PanicGoid, _ = strconv.ParseUint(string(g[1]), 10, 64)
+	}
+}
+
+// tailWriter keeps the last max bytes written to it.
+type tailWriter struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (w *tailWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	if len(w.buf) > 2*w.max {
+		w.buf = append(w.buf[:0], w.buf[len(w.buf)-w.max:]...)
+	}
+	return len(p), nil
+}
+
+func (w *tailWriter) Bytes() []byte {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return bytes.Clone(w.buf[max(0, len(w.buf)-w.max):])
+}
+
+// Stats says what a conversion saw.
+type Stats struct {
+	Records    int  // records read
+	Events     int  // events written
+	Unfinished int  // records the program began and never finished writing
+	Truncated  bool // the record file filled up: the trace ends early
+	// Slot counts receives tied to one of several equal values in flight;
+	// Unmatched, values received with no instrumented send; External,
+	// channels made outside the instrumented code.
+	Slot, Unmatched, External int
+}
+
+// Convert reads the records of a run and gives emit its trace, event by
+// event, ended as end says the program ended.
+func Convert(records string, sites []Site, end Ending, emit func(*tracer.Event) error) (Stats, error) {
+	rf, err := hooks.OpenRecords(records)
+	if err != nil {
+		return Stats{}, err
+	}
+	defer rf.Close()
+	h := rf.Header()
+	var st Stats
+	c := &converter{sites: sites, emit: func(e *tracer.Event) error { st.Events++; return emit(e) }}
+	if err := c.run(rf.Records(), end, h.MainGoid, h.Truncated); err != nil {
+		return st, err
+	}
+	st.Records, st.Unfinished, st.Truncated = c.Records, rf.Unfinished(), h.Truncated
+	st.Slot, st.Unmatched, st.External = c.Slot, c.Unmatched, c.External
+	return st, nil
+}
