@@ -28,10 +28,15 @@ const traceSynopsis = `[flags] [PACKAGE] [ARGS...]
 Builds PACKAGE (default ".") of the module in the current directory with
 its channel operations, go statements and closes instrumented at compile
 time, runs it with ARGS (stdin, stdout, stderr and the exit status pass
-through), writes the ownership trace, and prints check's findings (leaks
-and deadlocks, with file:line) on stderr. Flags come before PACKAGE;
-everything after it is the program's. The files on disk, go.mod and
-go.sum are left as they are. See docs/trace-programs.md.`
+through; 124 when --timeout ended it), writes the ownership trace, and
+prints check's findings (leaks and deadlocks, with file:line) on stderr.
+Flags come before PACKAGE; everything after it is the program's. The
+files on disk, go.mod and go.sum are left as they are. See
+docs/trace-programs.md.`
+
+// exitTimeout is trace's exit status when --timeout ended the program, as
+// timeout(1)'s.
+const exitTimeout = 124
 
 func runTrace(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("trace", traceSynopsis, stderr)
@@ -42,6 +47,7 @@ func runTrace(args []string, stdout, stderr io.Writer) int {
 	limit := fs.Int64("limit", 1<<30, "the most `bytes` of records a run keeps (96 bytes each); past it the trace is cut short")
 	quiet := fs.Bool("q", false, "print only the findings, not the summary")
 	verbose := fs.Bool("v", false, "also list what was left uninstrumented, and why")
+	chdir := fs.String("C", "", "change to `dir` first, as go -C does")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -63,9 +69,17 @@ func runTrace(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, exitUsage, "trace: %v", err)
 	}
+	if *chdir != "" {
+		if dir, err = filepath.Abs(*chdir); err != nil {
+			return fail(stderr, exitUsage, "trace: %v", err)
+		}
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return fail(stderr, exitUsage, "trace: -C %s: not a directory", *chdir)
+		}
+	}
 	name := filepath.Base(filepath.Join(dir, pkg))
 	if *out == "" {
-		*out = name + ".handoff.jsonl.gz"
+		*out = filepath.Join(dir, name+".handoff.jsonl.gz")
 	}
 
 	work, err := os.MkdirTemp("", "handoff-trace-")
@@ -93,7 +107,10 @@ func runTrace(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, exitUsage, "trace: %v", err)
 	}
 	status := end.ExitCode
-	if end.Signal != "" && status < 0 {
+	switch {
+	case end.Timeout != "":
+		status = exitTimeout
+	case end.Signal != "" && status < 0:
 		status = 1
 	}
 

@@ -60,7 +60,7 @@ func Instrument(ctx context.Context, opts Options) (*Build, error) {
 		Mode: packages.NeedName | packages.NeedModule | packages.NeedImports | packages.NeedDeps}
 	roots, err := packages.Load(cfg, opts.Patterns...)
 	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", strings.Join(opts.Patterns, " "), err)
+		return nil, goError(err)
 	}
 	if err := loadErrors(roots); err != nil {
 		return nil, err
@@ -88,7 +88,7 @@ func Instrument(ctx context.Context, opts Options) (*Build, error) {
 			packages.NeedTypes | packages.NeedTypesInfo | packages.NeedModule}
 	pkgs, err := packages.Load(cfg, mainPkgs...)
 	if err != nil {
-		return nil, fmt.Errorf("loading %s: %w", mod.Path, err)
+		return nil, goError(err)
 	}
 	if err := loadErrors(pkgs); err != nil {
 		return nil, err
@@ -190,7 +190,7 @@ func loadErrors(pkgs []*packages.Package) error {
 	var msgs []string
 	packages.Visit(pkgs, nil, func(p *packages.Package) {
 		for _, e := range p.Errors {
-			msgs = append(msgs, e.Error())
+			msgs = append(msgs, strings.TrimPrefix(e.Error(), "-: "))
 		}
 	})
 	if len(msgs) == 0 {
@@ -200,6 +200,15 @@ func loadErrors(pkgs []*packages.Package) error {
 		msgs = append(msgs[:10], fmt.Sprintf("and %d more", len(msgs)-10))
 	}
 	return errors.New(strings.Join(msgs, "\n"))
+}
+
+// goError is what the go command said, without go/packages' wrapping.
+func goError(err error) error {
+	msg := err.Error()
+	if _, after, ok := strings.Cut(msg, "stderr: "); ok {
+		msg = after
+	}
+	return errors.New(strings.TrimSpace(msg))
 }
 
 func importsC(specs []*ast.ImportSpec) bool {

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/handoff-viz/handoff/tracer"
+)
+
+// programs are the user programs of internal/instrument's tests.
+const programs = "../../internal/instrument/testdata/programs"
+
+// TestTraceCommand traces an unmodified program with the command a user
+// types: the program's output and exit status pass through, the trace is
+// written and valid, and the leaks are named on stderr with file:line.
+func TestTraceCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "leak.jsonl.gz")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"trace", "-C", filepath.Join(programs, "pipeline-leak"), "-o", out, "."}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit status %d, want the program's 0; stderr:\n%s", code, stderr.String())
+	}
+	if stdout.String() != "1\n4\n9\ngoroutines: 3\n" {
+		t.Errorf("stdout %q, want the program's", stdout.String())
+	}
+	for _, want := range []string{
+		"written to " + out,
+		"leaked-goroutine (event #", "at internal/stages/stages.go:11): goroutine g2",
+		"at internal/stages/stages.go:24): goroutine g3",
+	} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr does not say %q:\n%s", want, stderr.String())
+		}
+	}
+	_, evs, err := loadInput(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tracer.Validate(evs); err != nil {
+		t.Fatal(err)
+	}
+	var check bytes.Buffer
+	if code := run([]string{"check", out}, &check, &check); code != exitViolations || strings.Count(check.String(), "leaked-goroutine") != 2 {
+		t.Errorf("check of the trace: status %d, want %d with two leaks:\n%s", code, exitViolations, check.String())
+	}
+
+	// The program's own exit status and arguments.
+	stdout.Reset()
+	stderr.Reset()
+	out2 := filepath.Join(t.TempDir(), "sieve.jsonl")
+	if code := run([]string{"trace", "-q", "-C", filepath.Join(programs, "prime-sieve"), "-o", out2, ".", "-limit", "20"}, &stdout, &stderr); code != 0 || stdout.String() != "2\n3\n5\n7\n11\n13\n17\n19\n" {
+		t.Errorf("prime-sieve -limit 20: status %d, stdout %q; stderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := run([]string{"trace", "-C", filepath.Join(programs, "early-exit"), "-o", filepath.Join(t.TempDir(), "x.jsonl"), "."}, &stdout, &stderr); code != 3 {
+		t.Errorf("early-exit: status %d, want the program's 3; stderr:\n%s", code, stderr.String())
+	}
+}
+
+// TestTraceTimeout ends a program that hangs without Go noticing (a
+// goroutine sleeps, so not all are asleep): status 124, and the trace says
+// where main waited.
+func TestTraceTimeout(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("go.mod", "module example.com/hang\n\ngo 1.22\n")
+	write("main.go", `package main
+
+import (
+	"fmt"
+	"time"
+)
+
+func main() {
+	go func() {
+		for {
+			time.Sleep(time.Hour)
+		}
+	}()
+	never := make(chan int)
+	fmt.Println("waiting")
+	<-never
+}
+`)
+	out := filepath.Join(dir, "hang.jsonl")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"trace", "-C", dir, "--timeout", "3s", "-o", out}, &stdout, &stderr)
+	if code != exitTimeout {
+		t.Errorf("status %d, want %d; stderr:\n%s", code, exitTimeout, stderr.String())
+	}
+	for _, want := range []string{"--timeout 3s ended the program", "at main.go:16): goroutine g1 \"main\" was still blocked on recv when --timeout 3s ended the program"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr does not say %q:\n%s", want, stderr.String())
+		}
+	}
+}
+
+// TestTraceBadInput: every mistake is a handoff: error saying what is
+// wrong, status 2, no panic, and the user's files unchanged.
+func TestTraceBadInput(t *testing.T) {
+	notModule := t.TempDir()
+	oldGo := t.TempDir()
+	os.WriteFile(filepath.Join(oldGo, "go.mod"), []byte("module example.com/old\n\ngo 1.16\n"), 0o644)
+	os.WriteFile(filepath.Join(oldGo, "main.go"), []byte("package main\n\nfunc main() { c := make(chan int, 1); c <- 1 }\n"), 0o644)
+	broken := t.TempDir()
+	os.WriteFile(filepath.Join(broken, "go.mod"), []byte("module example.com/broken\n\ngo 1.22\n"), 0o644)
+	os.WriteFile(filepath.Join(broken, "main.go"), []byte("package main\n\nfunc main() { undefinedThing() }\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"trace", "--timeout", "-1s"}, "--timeout must not be negative"},
+		{[]string{"trace", "--limit", "10"}, "--limit 10 is too small"},
+		{[]string{"trace", "--no-such-flag"}, "flag provided but not defined"},
+		{[]string{"trace", "-C", filepath.Join(notModule, "missing")}, "not a directory"},
+		{[]string{"trace", "-C", notModule}, "go.mod"},
+		{[]string{"trace", "-C", oldGo}, "needs 1.18 or later"},
+		{[]string{"trace", "-C", broken}, "undefinedThing"},
+		{[]string{"trace", "-C", filepath.Join(programs, "prime-sieve"), "./no/such/package"}, "no/such/package"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(tc.args, &stdout, &stderr)
+		if code != exitUsage || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("%q: status %d, stderr %q; want %d and %q", tc.args, code, stderr.String(), exitUsage, tc.want)
+		}
+	}
+	if data, _ := os.ReadFile(filepath.Join(oldGo, "go.mod")); string(data) != "module example.com/old\n\ngo 1.16\n" {
+		t.Errorf("go.mod changed: %q", data)
+	}
+	if entries, _ := os.ReadDir(broken); len(entries) != 2 {
+		t.Errorf("the module's directory holds %d entries after a failed trace, want its 2 files", len(entries))
+	}
+}
