@@ -47,6 +47,10 @@ type converter struct {
 	nextG  tracer.GoID
 	chans  map[uint64]*convChan // by address
 	nextCh tracer.ChanID
+	mus    map[uint64]*convMutex // by address
+	nextMu tracer.MutexID
+	wgs    map[uint64]tracer.WaitGroupID
+
 	nextV  tracer.ValueID
 
 	window []hooks.Record // records read ahead, not yet converted
@@ -64,6 +68,7 @@ type convG struct {
 	ended   bool
 	blocked string // the wait it is in; "" when running
 	blockCh tracer.ChanID
+	blockMu *convMutex
 	at      string
 	sending *inFlight // the send it has begun and not seen done
 	name    string
@@ -126,6 +131,13 @@ type convChan struct {
 	queue    []*inFlight // sent values in the channel, oldest first
 	held     []*inFlight // sends done whose place in the queue is not yet known
 	begun    []*inFlight // sends begun and not done
+}
+
+// convMutex is a sync.Mutex or RWMutex the program used.
+type convMutex struct {
+	id     tracer.MutexID
+	name   string
+	holder *convG // the write lock's holder
 }
 
 type inFlight struct {
@@ -198,6 +210,7 @@ func (c *converter) ch(r *hooks.Record, g *convG) *convChan {
 // run converts every record, then ends the trace as the program ended.
 func (c *converter) run(records iter.Seq2[hooks.Record, error], end Ending, mainGoid uint64, truncated bool) error {
 	c.gs, c.tokens, c.chans, c.taken = map[uint64]*convG{}, map[uint64]tracer.GoID{}, map[uint64]*convChan{}, map[int]bool{}
+	c.mus, c.wgs = map[uint64]*convMutex{}, map[uint64]tracer.WaitGroupID{}
 	if mainGoid != 0 {
 		c.g(mainGoid).name = "main"
 	}
@@ -344,6 +357,44 @@ func (c *converter) record(r *hooks.Record) {
 	case hooks.KindSelectSkip:
 		c.selectSkip(g, r)
 
+	case hooks.KindLockBlock:
+		mu := c.mutex(g, r)
+		g.blocked, g.blockMu, g.at = tracer.OnLock, mu, c.at(r.Site)
+		if r.Aux == hooks.LockRead {
+			g.blocked = tracer.OnRLock
+		}
+		c.out(tracer.Event{Kind: tracer.KindBlock, G: g.id, On: g.blocked, Mu: mu.id, At: g.at}, t)
+	case hooks.KindLocked:
+		mu := c.mutex(g, r)
+		g.blocked, g.blockMu, g.at = "", nil, c.at(r.Site)
+		if r.Aux == hooks.LockWrite {
+			mu.holder = g
+			c.out(tracer.Event{Kind: tracer.KindLock, G: g.id, Mu: mu.id, At: g.at}, t)
+		}
+	case hooks.KindUnlock:
+		mu := c.mutex(g, r)
+		g.at = c.at(r.Site)
+		if r.Aux == hooks.LockWrite && mu.holder != nil {
+			// Go lets any goroutine unlock a mutex; the trace has the
+			// holder do it, and says so when it was another.
+			e := tracer.Event{Kind: tracer.KindUnlock, G: mu.holder.id, Mu: mu.id, At: g.at}
+			if mu.holder != g {
+				e.Conf = tracer.ConfInferred
+			}
+			mu.holder = nil
+			c.out(e, t)
+		}
+	case hooks.KindWaitBegin:
+		wg := c.wgs[r.Obj]
+		if wg == 0 {
+			wg = tracer.WaitGroupID(len(c.wgs) + 1)
+			c.wgs[r.Obj] = wg
+		}
+		g.blocked, g.at = tracer.OnWait, c.at(r.Site)
+		c.out(tracer.Event{Kind: tracer.KindBlock, G: g.id, On: tracer.OnWait, WG: wg, At: g.at}, t)
+	case hooks.KindWaitDone:
+		g.blocked = ""
+
 	case hooks.KindClose:
 		ch := c.ch(r, g)
 		g.at = c.at(r.Site)
@@ -371,6 +422,19 @@ func (c *converter) offer(g *convG, r *hooks.Record) *inFlight {
 		c.out(tracer.Event{Kind: tracer.KindMake, G: g.id, V: f.v, Label: r.Label, At: c.at(r.Site)}, r.Time)
 	}
 	return f
+}
+
+// mutex returns the mutex at r.Obj, announced by g when it is the first to
+// use it: a mutex is a zero value, made by no call the trace could see.
+func (c *converter) mutex(g *convG, r *hooks.Record) *convMutex {
+	mu := c.mus[r.Obj]
+	if mu == nil {
+		c.nextMu++
+		mu = &convMutex{id: c.nextMu, name: c.site(r.Site).Name}
+		c.mus[r.Obj] = mu
+		c.out(tracer.Event{Kind: tracer.KindMutex, G: g.id, Mu: mu.id, Name: mu.name, Conf: tracer.ConfInferred, At: c.at(r.Site)}, r.Time)
+	}
+	return mu
 }
 
 // start takes a spawned goroutine's first record: from now on its
@@ -623,19 +687,7 @@ func (c *converter) finish(end Ending, mainGoid uint64) {
 	}
 	switch {
 	case end.Fatal == "deadlock":
-		var cycle []tracer.GoID
-		var steps []string
-		for _, g := range live {
-			if g.blocked == "" {
-				continue
-			}
-			cycle = append(cycle, g.id)
-			steps = append(steps, fmt.Sprintf("g%d waits to %s on %s at %s", g.id, g.blocked, c.chanName(g.blockCh), g.at))
-		}
-		msg := "Go reported that all goroutines are asleep"
-		if len(steps) > 0 {
-			msg += ": " + strings.Join(steps, "; ")
-		}
+		cycle, msg := c.waitFor(live)
 		var who tracer.GoID = 1
 		if len(live) > 0 {
 			who = live[0].id
@@ -672,6 +724,73 @@ func (c *converter) finish(end Ending, mainGoid uint64) {
 			c.out(tracer.Event{Kind: tracer.KindEnd, G: g.id}, t)
 		}
 	}
+}
+
+// waitFor explains Go's deadlock: the first cycle of goroutines each
+// waiting for a lock the next holds, then every blocked goroutine, what
+// it waits on and where. Without a cycle (channels name no peer) the
+// cycle lists every blocked goroutine.
+func (c *converter) waitFor(live []*convG) ([]tracer.GoID, string) {
+	var blocked []*convG
+	for _, g := range live {
+		if g.blocked != "" {
+			blocked = append(blocked, g)
+		}
+	}
+	step := func(g *convG) string {
+		switch {
+		case g.blockMu != nil && g.blockMu.holder != nil:
+			return fmt.Sprintf("g%d waits to %s %q (mu%d), held by g%d, at %s", g.id, g.blocked, g.blockMu.name, g.blockMu.id, g.blockMu.holder.id, g.at)
+		case g.blockMu != nil:
+			return fmt.Sprintf("g%d waits to %s %q (mu%d) at %s", g.id, g.blocked, g.blockMu.name, g.blockMu.id, g.at)
+		case g.blocked == tracer.OnWait:
+			return fmt.Sprintf("g%d waits for a WaitGroup at %s", g.id, g.at)
+		case g.blocked == tracer.OnSelect:
+			return fmt.Sprintf("g%d waits in a select at %s", g.id, g.at)
+		}
+		return fmt.Sprintf("g%d waits to %s on %s at %s", g.id, g.blocked, c.chanName(g.blockCh), g.at)
+	}
+	var steps []string
+	for _, g := range blocked {
+		steps = append(steps, step(g))
+	}
+	msg := "Go reported that all goroutines are asleep"
+	if len(steps) > 0 {
+		msg += ": " + strings.Join(steps, "; ")
+	}
+	for _, start := range blocked {
+		seen := map[*convG]int{}
+		var path []*convG
+		for g := start; g != nil && g.blocked != ""; {
+			if i, ok := seen[g]; ok {
+				var ids []tracer.GoID
+				for _, x := range path[i:] {
+					ids = append(ids, x.id)
+				}
+				return ids, msg + fmt.Sprintf(" (a cycle of locks: %s)", cycleText(ids))
+			}
+			seen[g] = len(path)
+			path = append(path, g)
+			if g.blockMu == nil {
+				break
+			}
+			g = g.blockMu.holder
+		}
+	}
+	var ids []tracer.GoID
+	for _, g := range blocked {
+		ids = append(ids, g.id)
+	}
+	return ids, msg
+}
+
+func cycleText(ids []tracer.GoID) string {
+	var b strings.Builder
+	for _, id := range ids {
+		fmt.Fprintf(&b, "g%d → ", id)
+	}
+	fmt.Fprintf(&b, "g%d", ids[0])
+	return b.String()
 }
 
 // stuck reports the goroutines no go event started (main) that were still

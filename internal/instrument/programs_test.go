@@ -45,7 +45,7 @@ func (w where) at() string { return fmt.Sprintf("%s:%d", w.File, w.Line) }
 
 // notYet lists the waits the rewriter does not instrument yet (sync's):
 // a goroutine waiting in one is not in the trace's deadlock until it does.
-var notYet = map[string]bool{"lock": true, "rlock": true, "wait": true, "cond": true}
+var notYet = map[string]bool{"cond": true}
 
 // TestPrograms traces each program of testdata/programs, unmodified, and
 // compares the trace with the program's truth: same exit status and

@@ -29,6 +29,9 @@ const (
 	OpClose  Op = "close"  // close(ch)
 	OpGo     Op = "go"     // go f(x)
 	OpSelect Op = "select" // select { ... }
+	OpLock   Op = "lock"   // mu.Lock(), mu.RLock(), mu.TryLock(), ...
+	OpUnlock Op = "unlock" // mu.Unlock(), mu.RUnlock()
+	OpWait   Op = "wait"   // wg.Wait()
 )
 
 // A Site is one instrumented place in the user's code. The hooks record a
@@ -222,6 +225,9 @@ func (r *fileRewriter) node(n ast.Node, stack []ast.Node, fn string) {
 		r.rangeStmt(n, depth)
 
 	case *ast.CallExpr:
+		if _, isGo := parent(1).(*ast.GoStmt); !isGo {
+			r.syncCall(n)
+		}
 		switch r.builtin(n.Fun) {
 		case "close":
 			if len(n.Args) != 1 {
@@ -558,4 +564,79 @@ func (r *fileRewriter) isContextDone(e ast.Expr) bool {
 		}
 	}
 	return true
+}
+
+// syncHooks maps the methods of sync's types that the hooks record to the
+// hook that does each, and what the site does.
+var syncHooks = map[string]struct {
+	hook string
+	op   Op
+}{
+	"Mutex.Lock":       {"Lock", OpLock},
+	"Mutex.TryLock":    {"TryLock", OpLock},
+	"Mutex.Unlock":     {"Unlock", OpUnlock},
+	"RWMutex.Lock":     {"Lock", OpLock},
+	"RWMutex.TryLock":  {"TryLock", OpLock},
+	"RWMutex.Unlock":   {"Unlock", OpUnlock},
+	"RWMutex.RLock":    {"RLock", OpLock},
+	"RWMutex.TryRLock": {"TryRLock", OpLock},
+	"RWMutex.RUnlock":  {"RUnlock", OpUnlock},
+	"WaitGroup.Wait":   {"Wait", OpWait},
+}
+
+// syncCall turns mu.Lock() into _handoff.Lock(&mu, N), and the like for
+// the methods of syncHooks, also when the mutex is an embedded field
+// (s.Lock() locks &s.Mutex).
+func (r *fileRewriter) syncCall(call *ast.CallExpr) {
+	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+	if !ok || len(call.Args) != 0 {
+		return
+	}
+	selection := r.info.Selections[sel]
+	if selection == nil || selection.Kind() != types.MethodVal {
+		return
+	}
+	fn, ok := selection.Obj().(*types.Func)
+	if !ok || fn.Pkg() == nil || fn.Pkg().Path() != "sync" {
+		return
+	}
+	recv := fn.Type().(*types.Signature).Recv()
+	if recv == nil {
+		return
+	}
+	rt := recv.Type()
+	if p, ok := rt.(*types.Pointer); ok {
+		rt = p.Elem()
+	}
+	named, ok := rt.(*types.Named)
+	if !ok {
+		return
+	}
+	h, ok := syncHooks[named.Obj().Name()+"."+fn.Name()]
+	if !ok {
+		return
+	}
+	// The path to the mutex: the receiver, then the embedded fields the
+	// method was promoted through.
+	expr := "(" + r.moved(sel.X) + ")"
+	t := r.info.TypeOf(sel.X)
+	index := selection.Index()
+	for _, i := range index[:len(index)-1] {
+		if p, ok := t.Underlying().(*types.Pointer); ok {
+			t = p.Elem()
+		}
+		st, ok := t.Underlying().(*types.Struct)
+		if !ok {
+			return
+		}
+		f := st.Field(i)
+		expr += "." + f.Name()
+		t = f.Type()
+	}
+	if _, isPtr := t.Underlying().(*types.Pointer); !isPtr {
+		expr = "&" + expr
+	}
+	s := r.site(call.Pos(), h.op, r.shortText(sel.X))
+	r.es.drop(r.off(call.Pos()), r.off(call.End()))
+	r.es.replace(r.off(call.Pos()), r.off(call.End()), fmt.Sprintf("%s.%s(%s, %d)", hooksName, h.hook, expr, s))
 }

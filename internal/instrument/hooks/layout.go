@@ -106,6 +106,11 @@ var kindNames = [...]string{
 	KindSelectBlock: "select-block",
 	KindSelectDone:  "select-done",
 	KindSelectSkip:  "select-skip",
+	KindLockBlock:   "lock-block",
+	KindLocked:      "locked",
+	KindUnlock:      "unlock",
+	KindWaitBegin:   "wait-begin",
+	KindWaitDone:    "wait-done",
 }
 
 func (k RecordKind) String() string {

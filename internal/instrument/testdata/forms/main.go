@@ -123,6 +123,7 @@ outer:
 	}
 	fmt.Println(<-sel)
 	selects()
+	locks()
 	fin := make(chan int)
 	go close(fin)
 	<-fin
@@ -173,4 +174,47 @@ func chans(c chan int) chan chan int {
 	cc := make(chan chan int, 1)
 	cc <- c
 	return cc
+}
+
+type counter struct {
+	name string
+	sync.Mutex
+	rw sync.RWMutex
+	n  int
+}
+
+func (c *counter) inc() {
+	c.Lock()
+	defer c.Unlock()
+	c.n++
+}
+
+func locks() {
+	c := &counter{name: "c"}
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.inc()
+			c.Mutex.Lock()
+			c.n++
+			c.Mutex.Unlock()
+			c.rw.RLock()
+			_ = c.n
+			c.rw.RUnlock()
+		}()
+	}
+	wg.Wait()
+	var mu sync.Mutex
+	if mu.TryLock() {
+		fmt.Println("try lock", mu.TryLock())
+		mu.Unlock()
+	}
+	var l sync.Locker = &mu
+	l.Lock()
+	l.Unlock()
+	c.rw.Lock()
+	fmt.Println("locks", c.n, c.rw.TryRLock())
+	c.rw.Unlock()
 }
