@@ -51,7 +51,7 @@ type converter struct {
 	nextMu tracer.MutexID
 	wgs    map[uint64]tracer.WaitGroupID
 
-	nextV  tracer.ValueID
+	nextV tracer.ValueID
 
 	window []hooks.Record // records read ahead, not yet converted
 	taken  map[int]bool   // positions in window already converted early (by index from base)
