@@ -50,6 +50,7 @@ type converter struct {
 	mus    map[uint64]*convMutex // by address
 	nextMu tracer.MutexID
 	wgs    map[uint64]tracer.WaitGroupID
+	names  map[string]int // how many channels and mutexes have had each name
 
 	nextV tracer.ValueID
 
@@ -198,7 +199,7 @@ func (c *converter) ch(r *hooks.Record, g *convG) *convChan {
 	ch := c.chans[r.Obj]
 	if ch == nil {
 		c.nextCh++
-		name := c.site(r.Site).Name
+		name := c.unique(c.site(r.Site).Name)
 		ch = &convChan{addr: r.Obj, id: c.nextCh, cap: int(r.Aux), name: name, external: true}
 		c.chans[r.Obj] = ch
 		c.External++
@@ -210,7 +211,7 @@ func (c *converter) ch(r *hooks.Record, g *convG) *convChan {
 // run converts every record, then ends the trace as the program ended.
 func (c *converter) run(records iter.Seq2[hooks.Record, error], end Ending, mainGoid uint64, truncated bool) error {
 	c.gs, c.tokens, c.chans, c.taken = map[uint64]*convG{}, map[uint64]tracer.GoID{}, map[uint64]*convChan{}, map[int]bool{}
-	c.mus, c.wgs = map[uint64]*convMutex{}, map[uint64]tracer.WaitGroupID{}
+	c.mus, c.wgs, c.names = map[uint64]*convMutex{}, map[uint64]tracer.WaitGroupID{}, map[string]int{}
 	if mainGoid != 0 {
 		c.g(mainGoid).name = "main"
 	}
@@ -286,7 +287,7 @@ func (c *converter) record(r *hooks.Record) {
 	switch r.Kind {
 	case hooks.KindChanMade:
 		c.nextCh++
-		name := c.site(r.Site).Name
+		name := c.unique(c.site(r.Site).Name)
 		c.chans[r.Obj] = &convChan{addr: r.Obj, id: c.nextCh, cap: int(r.Aux), name: name}
 		g.at = c.at(r.Site)
 		c.out(tracer.Event{Kind: tracer.KindChan, G: g.id, Ch: c.nextCh, Cap: int(r.Aux), Name: name, At: g.at}, t)
@@ -424,13 +425,24 @@ func (c *converter) offer(g *convG, r *hooks.Record) *inFlight {
 	return f
 }
 
+// unique returns name, numbered from its second use on (ch1, ch1 #2, ...):
+// channels made at one line in a loop, mutexes locked through one
+// expression, are told apart on the page.
+func (c *converter) unique(name string) string {
+	c.names[name]++
+	if n := c.names[name]; n > 1 {
+		return fmt.Sprintf("%s #%d", name, n)
+	}
+	return name
+}
+
 // mutex returns the mutex at r.Obj, announced by g when it is the first to
 // use it: a mutex is a zero value, made by no call the trace could see.
 func (c *converter) mutex(g *convG, r *hooks.Record) *convMutex {
 	mu := c.mus[r.Obj]
 	if mu == nil {
 		c.nextMu++
-		mu = &convMutex{id: c.nextMu, name: c.site(r.Site).Name}
+		mu = &convMutex{id: c.nextMu, name: c.unique(c.site(r.Site).Name)}
 		c.mus[r.Obj] = mu
 		c.out(tracer.Event{Kind: tracer.KindMutex, G: g.id, Mu: mu.id, Name: mu.name, Conf: tracer.ConfInferred, At: c.at(r.Site)}, r.Time)
 	}
