@@ -139,3 +139,85 @@ func TestTraceBadInput(t *testing.T) {
 		t.Errorf("the module's directory holds %d entries after a failed trace, want its 2 files", len(entries))
 	}
 }
+
+// TestTestCommand runs a module's tests traced: the tests run (and pass),
+// a trace per package is written, a goroutine a test leaks is named with
+// its line in the test file, and flags after -- reach the test binary.
+func TestTestCommand(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("go.mod", "module example.com/squares\n\ngo 1.22\n")
+	write("squares.go", `package squares
+
+// Squares sends the square of each number it receives.
+func Squares(in <-chan int) <-chan int {
+	out := make(chan int)
+	go func() {
+		defer close(out)
+		for n := range in {
+			out <- n * n
+		}
+	}()
+	return out
+}
+`)
+	write("squares_test.go", `package squares
+
+import "testing"
+
+func TestSquares(t *testing.T) {
+	in := make(chan int)
+	go func() {
+		for i := 1; i <= 3; i++ {
+			in <- i
+		}
+		close(in)
+	}()
+	sum := 0
+	for sq := range Squares(in) {
+		sum += sq
+	}
+	if sum != 14 {
+		t.Fatalf("sum %d", sum)
+	}
+}
+
+func TestFirstOnly(t *testing.T) {
+	in := make(chan int, 2)
+	in <- 2
+	in <- 3
+	if got := <-Squares(in); got != 4 {
+		t.Fatalf("got %d", got)
+	}
+}
+`)
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"test", "-C", dir, "-o", dir, "--", "-v"}, &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("status %d; stdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "--- PASS: TestFirstOnly") {
+		t.Errorf("-v did not reach the test binary:\n%s", stdout.String())
+	}
+	if !strings.Contains(stderr.String(), "at squares.go:9): goroutine") || !strings.Contains(stderr.String(), "blocked on send") {
+		t.Errorf("the goroutine TestFirstOnly leaks (it sends 9, nobody receives) is not named:\n%s", stderr.String())
+	}
+	out := filepath.Join(dir, "squares.test.handoff.jsonl.gz")
+	_, evs, err := loadInput(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tracer.Validate(evs); err != nil {
+		t.Fatal(err)
+	}
+
+	stdout.Reset()
+	stderr.Reset()
+	if code := run([]string{"test", "-C", dir, "-o", dir, "--", "-run", "TestSquares"}, &stdout, &stderr); code != 0 || strings.Contains(stderr.String(), "leaked-goroutine") {
+		t.Errorf("-run TestSquares: status %d, want 0 and no leak; stderr:\n%s", code, stderr.String())
+	}
+}

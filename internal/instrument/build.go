@@ -25,7 +25,9 @@ type Options struct {
 	Tags     string   // -tags
 	Race     bool     // -race
 	Output   string   // the binary; default Work/prog
-	Stderr   *os.File // where the go command's errors go; nil: collected into the error
+	// Test builds the packages' test binaries (go test -c) instead, with
+	// their test files instrumented too: Build.Tests lists them.
+	Test bool
 }
 
 // A Build is an instrumented binary and what its records mean.
@@ -37,6 +39,14 @@ type Build struct {
 	Files      int    // files rewritten
 	Packages   int    // packages of the main module looked at
 	Skips      []Skip // constructs left as they were, and why
+	Tests      []TestBinary
+}
+
+// A TestBinary is the instrumented test binary of one package.
+type TestBinary struct {
+	ImportPath string
+	Dir        string // the package's directory, where go test runs its tests
+	Binary     string
 }
 
 // minGoVersion is the oldest go line a module may have: the rewritten
@@ -56,8 +66,8 @@ func Instrument(ctx context.Context, opts Options) (*Build, error) {
 		buildFlags = append(buildFlags, "-tags="+opts.Tags)
 	}
 	// Which packages the program is made of, and which are the module's.
-	cfg := &packages.Config{Context: ctx, Dir: opts.Dir, Env: env, BuildFlags: buildFlags,
-		Mode: packages.NeedName | packages.NeedModule | packages.NeedImports | packages.NeedDeps}
+	cfg := &packages.Config{Context: ctx, Dir: opts.Dir, Env: env, BuildFlags: buildFlags, Tests: opts.Test,
+		Mode: packages.NeedName | packages.NeedModule | packages.NeedImports | packages.NeedDeps | packages.NeedFiles}
 	roots, err := packages.Load(cfg, opts.Patterns...)
 	if err != nil {
 		return nil, goError(err)
@@ -68,7 +78,7 @@ func Instrument(ctx context.Context, opts Options) (*Build, error) {
 	var mainPkgs []string
 	var mod *packages.Module
 	packages.Visit(roots, nil, func(p *packages.Package) {
-		if p.Module != nil && p.Module.Main {
+		if p.Module != nil && p.Module.Main && !slices.Contains(mainPkgs, p.PkgPath) {
 			mainPkgs = append(mainPkgs, p.PkgPath)
 			mod = p.Module
 		}
@@ -83,7 +93,7 @@ func Instrument(ctx context.Context, opts Options) (*Build, error) {
 	slices.Sort(mainPkgs)
 
 	// Their syntax and types.
-	cfg = &packages.Config{Context: ctx, Dir: opts.Dir, Env: env, BuildFlags: buildFlags,
+	cfg = &packages.Config{Context: ctx, Dir: opts.Dir, Env: env, BuildFlags: buildFlags, Tests: opts.Test,
 		Mode: packages.NeedName | packages.NeedFiles | packages.NeedCompiledGoFiles | packages.NeedSyntax |
 			packages.NeedTypes | packages.NeedTypesInfo | packages.NeedModule}
 	pkgs, err := packages.Load(cfg, mainPkgs...)
@@ -98,9 +108,14 @@ func Instrument(ctx context.Context, opts Options) (*Build, error) {
 	var ss sites
 	replace := map[string]string{}
 	srcDir := filepath.Join(opts.Work, "src")
+	done := map[string]bool{} // a package's files are also its test variant's
 	for _, p := range pkgs {
 		for i, f := range p.Syntax {
 			name := p.CompiledGoFiles[i]
+			if done[name] {
+				continue
+			}
+			done[name] = true
 			if !strings.HasSuffix(name, ".go") || !strings.HasPrefix(name, mod.Dir+string(filepath.Separator)) {
 				continue // cgo's generated files, and files from elsewhere
 			}
@@ -158,6 +173,9 @@ func Instrument(ctx context.Context, opts Options) (*Build, error) {
 		return nil, err
 	}
 
+	if opts.Test {
+		return b, b.buildTests(ctx, opts, roots, overlayFile, buildFlags, env, mod.Dir)
+	}
 	b.Binary = opts.Output
 	if b.Binary == "" {
 		b.Binary = filepath.Join(opts.Work, "prog")
@@ -167,20 +185,76 @@ func Instrument(ctx context.Context, opts Options) (*Build, error) {
 	if opts.Race {
 		args = append(args, "-race")
 	}
-	if _, err := os.Stat(filepath.Join(mod.Dir, "vendor", "modules.txt")); err == nil {
-		// The hooks module is not in vendor/modules.txt.
-		args = append(args, "-mod=mod")
+	if vendored(mod.Dir) {
+		args = append(args, "-mod=mod") // the hooks module is not in vendor/modules.txt
 	}
 	args = append(args, opts.Patterns...)
+	if err := goCommand(ctx, opts.Dir, env, args); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// buildTests builds the test binary of each root package that has tests,
+// one go test -c per package, into Work/tests.
+func (b *Build) buildTests(ctx context.Context, opts Options, roots []*packages.Package, overlay string, buildFlags, env []string, modDir string) error {
+	dir := filepath.Join(opts.Work, "tests")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, p := range roots {
+		if strings.Contains(p.ID, " [") || strings.HasSuffix(p.ID, ".test") || seen[p.PkgPath] || p.Module == nil || !p.Module.Main {
+			continue // a test variant, or the generated test main
+		}
+		seen[p.PkgPath] = true
+		hasTests := false
+		for _, q := range roots {
+			// go list names a package's test variants "p [p.test]" and
+			// "p_test [p.test]".
+			if strings.HasSuffix(q.ID, " ["+p.PkgPath+".test]") {
+				hasTests = true
+			}
+		}
+		if !hasTests {
+			continue
+		}
+		bin := filepath.Join(dir, fmt.Sprintf("%d-%s.test", len(b.Tests)+1, p.Name))
+		args := []string{"test", "-c", "-overlay", overlay, "-o", bin}
+		args = append(args, buildFlags...)
+		if opts.Race {
+			args = append(args, "-race")
+		}
+		if vendored(modDir) {
+			args = append(args, "-mod=mod")
+		}
+		args = append(args, p.PkgPath)
+		if err := goCommand(ctx, opts.Dir, env, args); err != nil {
+			return err
+		}
+		if _, err := os.Stat(bin); err != nil {
+			continue // no test files after all
+		}
+		b.Tests = append(b.Tests, TestBinary{ImportPath: p.PkgPath, Dir: p.Dir, Binary: bin})
+	}
+	return nil
+}
+
+func vendored(modDir string) bool {
+	_, err := os.Stat(filepath.Join(modDir, "vendor", "modules.txt"))
+	return err == nil
+}
+
+// goCommand runs the go command; its error says what the go command said.
+func goCommand(ctx context.Context, dir string, env, args []string) error {
 	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir, cmd.Env = opts.Dir, env
+	cmd.Dir, cmd.Env = dir, env
 	var errBuf strings.Builder
 	cmd.Stderr = &errBuf
 	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(errBuf.String())
-		return nil, fmt.Errorf("building the instrumented program (go %s): %v\n%s", strings.Join(args, " "), err, msg)
+		return fmt.Errorf("building the instrumented program (go %s): %v\n%s", strings.Join(args, " "), err, strings.TrimSpace(errBuf.String()))
 	}
-	return b, nil
+	return nil
 }
 
 // loadErrors gathers the errors go/packages found in pkgs and their

@@ -39,6 +39,16 @@ const stderrTail = 64 << 10
 // caller's, its records go to o.Records. The error is for a program that
 // could not be started; how it ended, exit status included, is in Ending.
 func (b *Build) Run(ctx context.Context, o RunOptions) (Ending, error) {
+	return run(ctx, b.Binary, "", o)
+}
+
+// Run runs the test binary in its package's directory, as go test does;
+// o.Args are its flags (-test.run=..., -test.v).
+func (t TestBinary) Run(ctx context.Context, o RunOptions) (Ending, error) {
+	return run(ctx, t.Binary, t.Dir, o)
+}
+
+func run(ctx context.Context, binary, dir string, o RunOptions) (Ending, error) {
 	f, err := os.OpenFile(o.Records, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return Ending{}, err
@@ -50,7 +60,8 @@ func (b *Build) Run(ctx context.Context, o RunOptions) (Ending, error) {
 		runCtx, cancel = context.WithTimeout(ctx, o.Timeout)
 	}
 	defer cancel()
-	cmd := exec.CommandContext(runCtx, b.Binary, o.Args...)
+	cmd := exec.CommandContext(runCtx, binary, o.Args...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "HANDOFF_RECORD="+o.Records)
 	if o.Limit > 0 {
 		cmd.Env = append(cmd.Env, "HANDOFF_RECORD_LIMIT="+strconv.FormatInt(o.Limit, 10))
@@ -77,7 +88,7 @@ func (b *Build) Run(ctx context.Context, o RunOptions) (Ending, error) {
 			end.Signal = ws.Signal().String()
 		}
 	default:
-		return end, fmt.Errorf("running %s: %w", b.Binary, err)
+		return end, fmt.Errorf("running %s: %w", binary, err)
 	}
 	readEnding(tail.Bytes(), &end)
 	return end, nil
