@@ -404,9 +404,13 @@ func (c *converter) record(r *hooks.Record) {
 		}
 		ch.closed = true
 		// Values whose sends are done but not yet placed are in the
-		// channel before the close.
+		// channel before the close; room is made for them by the receives
+		// that came first.
 		for _, f := range ch.held {
-			c.send(ch, f, t, tracer.ConfSlot)
+			c.drain(ch, len(ch.queue)-max(ch.cap, 1)+1)
+			if len(ch.queue) < max(ch.cap, 1) {
+				c.send(ch, f, t, tracer.ConfSlot)
+			}
 		}
 		ch.held = nil
 		c.out(tracer.Event{Kind: tracer.KindClose, G: g.id, Ch: ch.id, At: g.at}, t)
@@ -623,19 +627,15 @@ func (c *converter) recvOf(ch *convChan, g *convG, r *hooks.Record, k int, f *in
 // queue, else a held or begun send of an equal value. conf is "" when one
 // value matches, "slot" when several equal ones could have been it.
 func (c *converter) match(ch *convChan, ident uint64) (*inFlight, string) {
-	if i := slices.IndexFunc(ch.queue, func(f *inFlight) bool { return f.ident == ident }); i > 0 {
-		// Values ahead of it left the channel first (FIFO), to receivers
-		// whose records come later: write their receives first.
-		for i > 0 {
-			head := ch.queue[0]
-			r, ok := c.pullRecv(ch, head.ident)
-			if !ok {
-				break
-			}
-			c.pulled(ch, head, &r)
-			i--
-		}
+	// The values ahead of it in the queue (all of them, when it is not
+	// in the queue yet: it went in after every value placed there) left
+	// the channel first (FIFO), to receivers whose records come later:
+	// write their receives first.
+	ahead := slices.IndexFunc(ch.queue, func(f *inFlight) bool { return f.ident == ident })
+	if ahead < 0 {
+		ahead = len(ch.queue)
 	}
+	c.drain(ch, ahead)
 	if len(ch.queue) > 0 {
 		head := ch.queue[0]
 		if head.ident == ident {
@@ -669,6 +669,19 @@ func (c *converter) match(ch *convChan, ident uint64) (*inFlight, string) {
 		return first, ""
 	}
 	return nil, ""
+}
+
+// drain writes the receives, found ahead in the records, of the first n
+// values in ch's queue; it stops at one it cannot find.
+func (c *converter) drain(ch *convChan, n int) {
+	for ; n > 0 && len(ch.queue) > 0; n-- {
+		head := ch.queue[0]
+		r, ok := c.pullRecv(ch, head.ident)
+		if !ok {
+			return
+		}
+		c.pulled(ch, head, &r)
+	}
 }
 
 // finish writes the end of the program: the main goroutine's end when it
