@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/handoff-viz/handoff/internal/gz"
+	"github.com/handoff-viz/handoff/internal/instrument"
 	"github.com/handoff-viz/handoff/scenarios"
 	"github.com/handoff-viz/handoff/tracer"
 )
@@ -25,6 +26,9 @@ type traceDecoder struct {
 }
 
 var traceDecoders []traceDecoder
+
+// recordMagic starts the record file a binary of handoff build writes.
+const recordMagic = "HNDFREC1"
 
 func registerTraceDecoder(d traceDecoder) { traceDecoders = append(traceDecoders, d) }
 
@@ -85,9 +89,20 @@ func openInput(arg string) (h tracer.Header, events iter.Seq2[tracer.Event, erro
 		}
 		return tracer.Header{}, nil, nil, err
 	}
+	raw := bufio.NewReader(f)
+	if head, _ := raw.Peek(len(recordMagic)); string(head) == recordMagic {
+		// The record file of a binary of handoff build: read in place
+		// (it is mapped, sparse, and carries its own site table).
+		f.Close()
+		h, events, err := instrument.ReadRecords(arg)
+		if err != nil {
+			return h, nil, nil, err
+		}
+		return h, events, func() {}, nil
+	}
 	// A gzip-compressed file (told by its first bytes, not its name) is
 	// decompressed as it is read.
-	br, err := gz.NewReader(bufio.NewReader(f))
+	br, err := gz.NewReader(raw)
 	if err != nil {
 		f.Close()
 		return tracer.Header{}, nil, nil, fmt.Errorf("%s: %w", arg, err)

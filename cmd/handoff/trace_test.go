@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -219,5 +220,48 @@ func TestFirstOnly(t *testing.T) {
 	stderr.Reset()
 	if code := run([]string{"test", "-C", dir, "-o", dir, "--", "-run", "TestSquares"}, &stdout, &stderr); code != 0 || strings.Contains(stderr.String(), "leaked-goroutine") {
 		t.Errorf("-run TestSquares: status %d, want 0 and no leak; stderr:\n%s", code, stderr.String())
+	}
+}
+
+// TestBuildCommand builds a binary that records when HANDOFF_TRACE is set,
+// runs it as a user would, elsewhere, and reads its record file with the
+// commands that read traces.
+func TestBuildCommand(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "pipeline")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"build", "-C", filepath.Join(programs, "pipeline-leak"), "-o", bin}, &stdout, &stderr); code != 0 {
+		t.Fatalf("build: status %d; stderr:\n%s", code, stderr.String())
+	}
+	// Without HANDOFF_TRACE it runs as built and records nothing.
+	plain := exec.Command(bin)
+	plain.Dir = dir
+	if out, err := plain.Output(); err != nil || string(out) != "1\n4\n9\ngoroutines: 3\n" {
+		t.Fatalf("the binary without HANDOFF_TRACE: %v, %q", err, out)
+	}
+	rec := filepath.Join(dir, "run.rec")
+	traced := exec.Command(bin)
+	traced.Dir = dir
+	traced.Env = append(os.Environ(), "HANDOFF_TRACE="+rec)
+	if out, err := traced.Output(); err != nil || string(out) != "1\n4\n9\ngoroutines: 3\n" {
+		t.Fatalf("the binary with HANDOFF_TRACE: %v, %q", err, out)
+	}
+	var check bytes.Buffer
+	if code := run([]string{"check", rec}, &check, &check); code != exitViolations ||
+		!strings.Contains(check.String(), "at internal/stages/stages.go:11): goroutine g2") || !strings.Contains(check.String(), "at internal/stages/stages.go:24): goroutine g3") {
+		t.Errorf("check of the record file: status %d, want %d and the two leaks with their lines:\n%s", code, exitViolations, check.String())
+	}
+	_, evs, err := loadInput(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, e := range evs {
+		if e.Kind == tracer.KindChan {
+			names[e.Name] = true
+		}
+	}
+	if !names["nums"] || !names["squares"] {
+		t.Errorf("channels %v, want nums and squares named from the binary's own site table", names)
 	}
 }

@@ -28,6 +28,10 @@ type Options struct {
 	// Test builds the packages' test binaries (go test -c) instead, with
 	// their test files instrumented too: Build.Tests lists them.
 	Test bool
+	// EmbedSites writes the site table into the binary, which writes it
+	// into its records: a binary of handoff build, whose record file must
+	// read on its own.
+	EmbedSites bool
 }
 
 // A Build is an instrumented binary and what its records mean.
@@ -147,6 +151,28 @@ func Instrument(ctx context.Context, opts Options) (*Build, error) {
 	b.Sites = ss.list
 	if len(b.Sites) == 0 {
 		b.Sites = []Site{{}}
+	}
+
+	if opts.EmbedSites {
+		table, err := json.Marshal(b.Sites)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range pkgs {
+			if p.Name != "main" || p.Dir == "" || strings.Contains(p.ID, " [") {
+				continue
+			}
+			name := filepath.Join(p.Dir, "zz_handoff_sites.go")
+			dst := filepath.Join(srcDir, fmt.Sprintf("sites-%d.go", len(replace)))
+			src := fmt.Sprintf("package main\n\nimport %s %q\n\nfunc init() { %s.Sites(%q) }\n", hooksName, HooksPath, hooksName, table)
+			if err := os.MkdirAll(srcDir, 0o700); err != nil {
+				return nil, err
+			}
+			if err := os.WriteFile(dst, []byte(src), 0o600); err != nil {
+				return nil, err
+			}
+			replace[name] = dst
+		}
 	}
 
 	// The hooks, as a module of their own, required by an overlaid go.mod.

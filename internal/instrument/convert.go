@@ -1,6 +1,7 @@
 package instrument
 
 import (
+	"encoding/json"
 	"fmt"
 	"iter"
 	"slices"
@@ -22,6 +23,9 @@ type Ending struct {
 	Timeout string
 	// Signal is set when the program was killed by a signal.
 	Signal string
+	// Unknown is set when nobody saw the program end: the records of a
+	// binary of handoff build, read later.
+	Unknown bool
 }
 
 // lookahead is how many records the converter reads ahead to find the
@@ -53,6 +57,10 @@ type converter struct {
 	names  map[string]int // how many channels and mutexes have had each name
 
 	nextV tracer.ValueID
+
+	// pieces gathers the site table a binary of handoff build writes
+	// into its records, when the converter was given none.
+	pieces map[uint64]string
 
 	window []hooks.Record // records read ahead, not yet converted
 	taken  map[int]bool   // positions in window already converted early (by index from base)
@@ -358,6 +366,9 @@ func (c *converter) record(r *hooks.Record) {
 	case hooks.KindSelectSkip:
 		c.selectSkip(g, r)
 
+	case hooks.KindSite:
+		c.sitePiece(r)
+
 	case hooks.KindLockBlock:
 		mu := c.mutex(g, r)
 		g.blocked, g.blockMu, g.at = tracer.OnLock, mu, c.at(r.Site)
@@ -427,6 +438,29 @@ func (c *converter) offer(g *convG, r *hooks.Record) *inFlight {
 		c.out(tracer.Event{Kind: tracer.KindMake, G: g.id, V: f.v, Label: r.Label, At: c.at(r.Site)}, r.Time)
 	}
 	return f
+}
+
+// sitePiece takes a piece of the site table; the table is used once whole.
+func (c *converter) sitePiece(r *hooks.Record) {
+	if len(c.sites) > 1 {
+		return // the converter was given the table
+	}
+	if c.pieces == nil {
+		c.pieces = map[uint64]string{}
+	}
+	c.pieces[r.Aux] = r.Label
+	if uint64(len(c.pieces)) != r.Ident {
+		return
+	}
+	var b strings.Builder
+	for i := uint64(0); i < r.Ident; i++ {
+		b.WriteString(c.pieces[i])
+	}
+	var sites []Site
+	if err := json.Unmarshal([]byte(b.String()), &sites); err == nil {
+		c.sites = sites
+	}
+	c.pieces = nil
 }
 
 // unique returns name, numbered from its second use on (ch1, ch1 #2, ...):
@@ -741,7 +775,9 @@ func (c *converter) finish(end Ending, mainGoid uint64) {
 		c.stuck(live, "--timeout "+end.Timeout+" ended the program", t)
 	case end.Signal != "":
 		c.stuck(live, "the program was killed ("+end.Signal+")", t)
-	case end.Timeout == "" && end.Signal == "":
+	case end.Unknown:
+		c.stuck(live, "the recording ended", t)
+	case end.Timeout == "" && end.Signal == "" && !end.Unknown:
 		// main returned or the program called os.Exit: the main goroutine
 		// ended; the others were still running, or blocked.
 		if g := c.gs[mainGoid]; g != nil && !g.ended && mainGoid != 0 {

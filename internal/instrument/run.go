@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"sync"
@@ -173,4 +175,30 @@ func Convert(records string, sites []Site, end Ending, emit func(*tracer.Event) 
 	st.Records, st.Unfinished, st.Truncated = c.Records, rf.Unfinished(), h.Truncated
 	st.Slot, st.Unmatched, st.External = c.Slot, c.Unmatched, c.External
 	return st, nil
+}
+
+// ReadRecords reads the record file of a binary of handoff build, which
+// carries its own site table, as a trace: nobody saw how the program ended,
+// so goroutines still blocked are leaks and no goroutine is said to have
+// ended that did not record it.
+func ReadRecords(path string) (tracer.Header, iter.Seq2[tracer.Event, error], error) {
+	rf, err := hooks.OpenRecords(path)
+	if err != nil {
+		return tracer.Header{}, nil, err
+	}
+	rf.Close()
+	h := tracer.Header{Format: tracer.FormatName, Version: tracer.FormatVersion, Source: filepath.Base(path), Clock: "monotonic",
+		Note: "recorded by a binary of handoff build: channel operations, go statements, closes and sync waits of its module's packages; how the program ended was not seen"}
+	return h, func(yield func(tracer.Event, error) bool) {
+		stop := errors.New("stop")
+		_, err := Convert(path, nil, Ending{Unknown: true}, func(e *tracer.Event) error {
+			if !yield(*e, nil) {
+				return stop
+			}
+			return nil
+		})
+		if err != nil && err != stop {
+			yield(tracer.Event{}, fmt.Errorf("%s: %w", path, err))
+		}
+	}, nil
 }

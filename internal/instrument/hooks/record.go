@@ -30,13 +30,19 @@ type recorder struct {
 }
 
 func init() {
+	// HANDOFF_RECORD is set by handoff trace and handoff test;
+	// HANDOFF_TRACE by a user running a binary of handoff build.
 	path := os.Getenv("HANDOFF_RECORD")
+	if path == "" {
+		path = os.Getenv("HANDOFF_TRACE")
+	}
 	if path == "" {
 		return
 	}
 	limitText := os.Getenv("HANDOFF_RECORD_LIMIT")
 	// The program sees the environment it was given.
 	os.Unsetenv("HANDOFF_RECORD")
+	os.Unsetenv("HANDOFF_TRACE")
 	os.Unsetenv("HANDOFF_RECORD_LIMIT")
 	limit := int64(DefaultRecordLimit)
 	if limitText != "" {
