@@ -37,6 +37,8 @@ func TestBadInputCatalogue(t *testing.T) {
 		"cut-go.trace":     good[:len(good)/2],
 		"header-go.trace":  good[:16],
 		"old-go.trace":     []byte("go 1.10 trace\x00\x00\x00\x00\x01\x02\x03"),
+		"cut.rec":          []byte("HNDFREC1"),
+		"garbage.rec":      append([]byte("HNDFREC1"), random...),
 	}
 	for name, data := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
