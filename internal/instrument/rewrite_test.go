@@ -1,12 +1,15 @@
 package instrument
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/handoff-viz/handoff/tracer"
 )
 
 // TestFormsBehaveTheSame builds testdata/forms, which uses every form of
@@ -48,6 +51,23 @@ func testForms(t *testing.T, goLine string) {
 	got, err := exec.Command(b.Binary).CombinedOutput()
 	if err != nil {
 		t.Fatalf("instrumented: %v\n%s", err, got)
+	}
+	// And recording: the same output, and a valid trace.
+	var recorded bytes.Buffer
+	records := filepath.Join(work, "records")
+	end, err := b.Run(context.Background(), RunOptions{Stdout: &recorded, Stderr: &recorded, Records: records})
+	if err != nil || end.ExitCode != 0 {
+		t.Fatalf("recording: %v %+v\n%s", err, end, recorded.String())
+	}
+	if recorded.String() != string(want) {
+		t.Errorf("recorded output differs:\n--- plain\n%s--- recorded\n%s", want, recorded.String())
+	}
+	var evs []tracer.Event
+	if _, err := Convert(records, b.Sites, end, func(e *tracer.Event) error { evs = append(evs, *e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := tracer.Validate(evs); err != nil {
+		t.Fatalf("the trace of forms is not valid: %v", err)
 	}
 	if wantClosures := map[string]string{"1.18": "8 8\n", "1.21": "8 8\n", "1.22": "7 8\n"}[goLine]; !strings.Contains(string(want), wantClosures) {
 		t.Errorf("the plain build does not print %q: the test no longer tells the two loop semantics apart", wantClosures)

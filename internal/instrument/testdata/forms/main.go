@@ -124,6 +124,7 @@ outer:
 	fmt.Println(<-sel)
 	selects()
 	locks()
+	fairness()
 	fin := make(chan int)
 	go close(fin)
 	<-fin
@@ -217,4 +218,23 @@ func locks() {
 	c.rw.Lock()
 	fmt.Println("locks", c.n, c.rw.TryRLock())
 	c.rw.Unlock()
+}
+
+// fairness: a select with two ready cases picks either, at random.
+func fairness() {
+	a, b := make(chan int, 1), make(chan int, 1)
+	na, nb := 0, 0
+	for i := 0; i < 1000; i++ {
+		a <- 1
+		b <- 2
+		select {
+		case <-a:
+			na++
+			<-b
+		case <-b:
+			nb++
+			<-a
+		}
+	}
+	fmt.Println("both chosen often:", na > 300 && nb > 300)
 }
