@@ -13,6 +13,7 @@ import (
 	"github.com/handoff-viz/handoff/internal/gz"
 	"github.com/handoff-viz/handoff/internal/instrument"
 	"github.com/handoff-viz/handoff/tracer"
+	"github.com/handoff-viz/handoff/tracer/remote"
 )
 
 func init() {
@@ -48,6 +49,8 @@ func runTrace(args []string, stdout, stderr io.Writer) int {
 	quiet := fs.Bool("q", false, "print only the findings, not the summary")
 	verbose := fs.Bool("v", false, "also list what was left uninstrumented, and why")
 	chdir := fs.String("C", "", "change to `dir` first, as go -C does")
+	serveAddr := fs.String("serve", "", "send the trace to the handoff serve at `addr` (host:port) when the program ends, to watch it there")
+	open := fs.Bool("open", false, "when the program ends, serve the trace and open the page (Ctrl-C stops)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -136,7 +139,52 @@ func runTrace(args []string, stdout, stderr io.Writer) int {
 	for _, f := range findings {
 		fmt.Fprintf(stderr, "handoff: %s\n", f)
 	}
+	if *serveAddr != "" {
+		if err := sendTrace(*serveAddr, *out, "handoff trace "+pkg); err != nil {
+			fmt.Fprintf(stderr, "handoff: trace: --serve %s: %v (the trace is in %s)\n", *serveAddr, err, *out)
+		} else if !*quiet {
+			fmt.Fprintf(stderr, "handoff: sent to the handoff serve at %s\n", *serveAddr)
+		}
+	}
+	if *open {
+		stop() // the page's server takes Ctrl-C from here
+		run([]string{"serve", "--open", *out}, stdout, stderr)
+	}
 	return status
+}
+
+// sendTrace sends the trace file to the handoff serve at addr, as a traced
+// program streams to it (tracer/remote): the page plays it as a live run.
+func sendTrace(addr, file, source string) error {
+	_, events, done, err := openInput(file)
+	if err != nil {
+		return err
+	}
+	defer done()
+	sink, err := remote.Dial(addr, remote.Options{Source: source})
+	if err != nil {
+		return err
+	}
+	batch := make([]tracer.Event, 0, 1024)
+	for e, err := range events {
+		if err != nil {
+			sink.Close()
+			return err
+		}
+		batch = append(batch, e)
+		if len(batch) == cap(batch) {
+			if err := sink.Emit(batch); err != nil {
+				sink.Close()
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := sink.Emit(batch); err != nil {
+		sink.Close()
+		return err
+	}
+	return sink.Close()
 }
 
 // writeProgramTrace converts a run's records into the trace file out
