@@ -2,13 +2,17 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/handoff-viz/handoff/tracer"
+	"github.com/handoff-viz/handoff/tracer/remote"
 )
 
 // programs are the user programs of internal/instrument's tests.
@@ -263,5 +267,50 @@ func TestBuildCommand(t *testing.T) {
 	}
 	if !names["nums"] || !names["squares"] {
 		t.Errorf("channels %v, want nums and squares named from the binary's own site table", names)
+	}
+}
+
+// TestTraceServe sends the trace to a running handoff serve: a viewer open
+// on it sees the run, every event of the trace file.
+func TestTraceServe(t *testing.T) {
+	srv := startServe(t)
+	viewer, _, err := websocket.DefaultDialer.Dial("ws://"+srv.addr+"/ws", srv.header())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer viewer.Close()
+	t.Setenv(remote.TokenEnvVar, "")
+	out := filepath.Join(t.TempDir(), "pipeline.jsonl")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"trace", "-C", filepath.Join(programs, "pipeline-leak"), "-o", out, "--serve", srv.addr}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "sent to the handoff serve at "+srv.addr) {
+		t.Fatalf("status %d; stderr:\n%s", code, stderr.String())
+	}
+	_, evs, err := loadInput(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for {
+		viewer.SetReadDeadline(time.Now().Add(45 * time.Second))
+		var m struct {
+			Type, Source, Error string
+			Events              []json.RawMessage
+		}
+		if err := viewer.ReadJSON(&m); err != nil {
+			t.Fatalf("the viewer: %v", err)
+		}
+		if m.Type == "live" && m.Source != "handoff trace ." {
+			t.Errorf("live session of %q", m.Source)
+		}
+		n += len(m.Events)
+		if m.Type == "live-end" {
+			if m.Error != "" {
+				t.Errorf("the stream ended with %q", m.Error)
+			}
+			break
+		}
+	}
+	if n != len(evs) {
+		t.Errorf("the viewer saw %d events, the trace has %d", n, len(evs))
 	}
 }
