@@ -5,9 +5,12 @@ import "strconv"
 // The record file's layout. doc.go describes it for readers of the file;
 // the constants here are the one place that defines it.
 const (
-	headerSize    = 4096
-	slotSize      = 96
-	labelSize     = 48
+	headerSize = 4096
+	slotSize   = 96
+	labelSize  = 48
+	// populateStep is how far ahead of the writers the mapping is faulted
+	// in: the writer whose slot starts a new step populates the next one.
+	populateStep  = 1 << 20
 	recordVersion = 1
 	commitMark    = 0xA5
 	// DefaultRecordLimit is the size of the record file, and so the memory
@@ -21,23 +24,24 @@ var recordMagic = [8]byte{'H', 'N', 'D', 'F', 'R', 'E', 'C', '1'}
 // memory on a little-endian machine. Its counters are updated with
 // sync/atomic only.
 type header struct {
-	magic     [8]byte // 0
-	version   uint64  // 8
-	slotSize  uint64  // 16
-	next      uint64  // 24: the next free slot; writers reserve with atomic add
-	capacity  uint64  // 32: slots in the file
-	truncated uint32  // 40: 1 once a record was dropped for want of room
-	_         uint32  // 44
-	tokens    uint64  // 48: the last spawn token handed out
-	mainGoid  uint64  // 56: the goroutine that started the hooks
-	startWall int64   // 64: wall clock at start, UnixNano
-	flags     uint32  // 72: headerGrowing
-	_         uint32  // 76
-	calMask   uint64  // 80: goid calibration: candidate word offsets in g
-	calFirst  uint64  // 88: the first goroutine id that narrowed calMask
-	calTwo    uint32  // 96: 1 once a second, different id narrowed it
-	_         uint32  // 100
-	calFast   uint64  // 104: byte offset of goid in g; 0 none yet; calOff disabled
+	magic      [8]byte // 0
+	version    uint64  // 8
+	slotSize   uint64  // 16
+	next       uint64  // 24: the next free slot; writers reserve with atomic add
+	capacity   uint64  // 32: slots in the file
+	truncated  uint32  // 40: 1 once a record was dropped for want of room
+	_          uint32  // 44
+	tokens     uint64  // 48: the last spawn token handed out
+	mainGoid   uint64  // 56: the goroutine that started the hooks
+	startWall  int64   // 64: wall clock at start, UnixNano
+	flags      uint32  // 72: headerGrowing
+	_          uint32  // 76
+	calMask    uint64  // 80: goid calibration: candidate word offsets in g
+	calFirst   uint64  // 88: the first goroutine id that narrowed calMask
+	calTwo     uint32  // 96: 1 once a second, different id narrowed it
+	_          uint32  // 100
+	calFast    uint64  // 104: byte offset of goid in g; 0 none yet; calOff disabled
+	noPopulate uint32  // 112: 1 once populating ahead failed: writers fault pages in themselves
 }
 
 // headerGrowing marks a file written slot by slot with positioned writes

@@ -102,6 +102,16 @@ func startWith(path string, limit int64, tryMmap bool) error {
 	h.capacity = capacity
 	h.startWall = r.start.UnixNano()
 	h.calMask = ^uint64(0) &^ 1 // word 0 (the stack bound) is never the id
+	if r.mapping != nil {
+		// The first step; the writer of the first slot populates the second.
+		n := uint64(len(r.mapping) - headerSize)
+		if n > populateStep {
+			n = populateStep
+		}
+		if !populate(r.mapping[headerSize : headerSize+n]) {
+			h.noPopulate = 1
+		}
+	}
 	id := stackGoid()
 	h.mainGoid = id
 	r.calibrate(id)
@@ -173,6 +183,9 @@ func (r *recorder) put(kind RecordKind, flags uint8, site int32, goid, obj, iden
 		r.file.WriteAt(b[:], int64(headerSize+idx*slotSize))
 		return
 	}
+	if off := idx * slotSize; off%populateStep < slotSize {
+		r.populateAhead(off)
+	}
 	s := (*slot)(unsafe.Add(r.slots, idx*slotSize))
 	s.site = site
 	s.goid = goid
@@ -182,6 +195,29 @@ func (r *recorder) put(kind RecordKind, flags uint8, site int32, goid, obj, iden
 	s.aux = aux
 	copy(s.label[:], label)
 	atomic.StoreUint32(&s.commit, commit)
+}
+
+// populateAhead faults in the step of the mapping after the one that
+// holds slot byte offset off, so that writers find its pages mapped. One
+// writer does it per step; it costs that writer one madvise (about 0.2 ms
+// for a MiB), never a wait on another goroutine.
+func (r *recorder) populateAhead(off uint64) {
+	h := r.hdr
+	if atomic.LoadUint32(&h.noPopulate) != 0 {
+		return
+	}
+	slots := r.mapping[headerSize:]
+	from := (off/populateStep + 1) * populateStep
+	if from >= uint64(len(slots)) {
+		return
+	}
+	to := from + populateStep
+	if to > uint64(len(slots)) {
+		to = uint64(len(slots))
+	}
+	if !populate(slots[from:to]) {
+		atomic.StoreUint32(&h.noPopulate, 1)
+	}
 }
 
 // token hands out the next spawn token (never 0).
