@@ -54,9 +54,14 @@
 //	    48    8  spawn token counter
 //	    56    8  the main goroutine's id (the goroutine that ran init)
 //	    64    8  wall clock at start, UnixNano
-//	    72    4  flags: 1 = slots are counted by the file's size (fallback)
+//	    72    4  flags: 1 = slots are counted by the file's size (fallback),
+//	             2 = slot times are TSC ticks
 //	    80   32  goroutine id calibration (see below)
 //	   112    4  1 once populating ahead failed (an older kernel)
+//	   116    4  1 while a writer updates a clock pair
+//	   120    8  TSC at start (flag 2)
+//	   128    8  clock pair sequence: pair seq%2 is the latest whole one
+//	   136   32  two clock pairs: TSC, nanoseconds since start (flag 2)
 //
 // Then 96-byte slots, in the order writers reserved them:
 //
@@ -64,7 +69,7 @@
 //	 4  i32 site
 //	 8  u64 goroutine id
 //	16  u64 obj: the channel's address, or the spawn token
-//	24  i64 time: nanoseconds since start, monotonic
+//	24  i64 time: nanoseconds since start, monotonic; TSC ticks (flag 2)
 //	32  u64 ident: the value's identity
 //	40  u64 aux: a channel's capacity (ChanMade, SendBegin)
 //	48  48 bytes of label
@@ -74,6 +79,16 @@
 // counts it (RecordFile.Unfinished). Slot order is the order of
 // reservation, which per goroutine is program order; across goroutines it
 // is only what each writer's atomic add happened to get.
+//
+// # Time
+//
+// On amd64 with an invariant TSC (CPUID says so) a record's time is the
+// TSC, read in a few nanoseconds, where the monotonic clock costs tens
+// under a hypervisor (kvm-clock). The header keeps the TSC at start and a
+// pair of TSC and monotonic readings, renewed every 1024 slots by the
+// writer of that slot (a first pair is measured for 100 µs at start), and
+// the reader turns ticks into nanoseconds since start with the rate they
+// give. Elsewhere records carry the monotonic clock's nanoseconds.
 //
 // # What each hook records
 //

@@ -34,10 +34,14 @@ type FileHeader struct {
 
 // RecordFile reads a record file, one record at a time.
 type RecordFile struct {
-	f          *os.File
-	path       string
-	hdr        FileHeader
-	slots      uint64 // slots to read
+	f     *os.File
+	path  string
+	hdr   FileHeader
+	slots uint64 // slots to read
+	// nsPerTick, when not 0, turns a slot's time from TSC ticks since
+	// tickStart into nanoseconds (headerTicks).
+	nsPerTick  float64
+	tickStart  int64
 	unfinished int
 }
 
@@ -91,7 +95,7 @@ func readHeader(f *os.File, path string) (*RecordFile, error) {
 	} else if inFile < slots {
 		return nil, bad("cut short: the header counts %d records, the file holds %d", slots, inFile)
 	}
-	return &RecordFile{
+	rf := &RecordFile{
 		f:    f,
 		path: path,
 		hdr: FileHeader{
@@ -101,7 +105,18 @@ func readHeader(f *os.File, path string) (*RecordFile, error) {
 			Slots:     slots,
 		},
 		slots: slots,
-	}, nil
+	}
+	if le.Uint32(b[72:])&headerTicks != 0 {
+		// Slot times are TSC ticks: nanoseconds from the latest clock pair.
+		rf.tickStart = int64(le.Uint64(b[120:]))
+		pair := 136 + 16*(le.Uint64(b[128:])%2)
+		ticks, nanos := int64(le.Uint64(b[pair:])), int64(le.Uint64(b[pair+8:]))
+		if ticks <= rf.tickStart || nanos <= 0 {
+			return nil, bad("no clock calibration: TSC %d at start, pair %d ticks = %d ns", rf.tickStart, ticks, nanos)
+		}
+		rf.nsPerTick = float64(nanos) / float64(ticks-rf.tickStart)
+	}
+	return rf, nil
 }
 
 // Header returns what the file's header says.
@@ -144,11 +159,22 @@ func (f *RecordFile) Records() iter.Seq2[Record, error] {
 				Aux:   le.Uint64(b[40:]),
 				Label: string(b[48 : 48+labelLen]),
 			}
+			if f.nsPerTick != 0 {
+				r.Time = f.nanos(r.Time)
+			}
 			if !yield(r, nil) {
 				return
 			}
 		}
 	}
+}
+
+// nanos turns a slot's TSC reading into nanoseconds since start.
+func (f *RecordFile) nanos(ticks int64) int64 {
+	if ticks <= f.tickStart {
+		return 0
+	}
+	return int64(float64(ticks-f.tickStart) * f.nsPerTick)
 }
 
 // Unfinished is the number of slots reserved but never committed, known

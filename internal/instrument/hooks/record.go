@@ -27,6 +27,7 @@ type recorder struct {
 	mapping []byte         // the whole mapping, for unmap; nil in the fallback
 	file    *os.File       // the fallback's file, written with WriteAt
 	start   time.Time
+	ticks   bool // slot times are TSC ticks (headerTicks)
 }
 
 func init() {
@@ -112,6 +113,18 @@ func startWith(path string, limit int64, tryMmap bool) error {
 			h.noPopulate = 1
 		}
 	}
+	if r.mapping != nil && hasTicks && invariantTSC() {
+		r.ticks = true
+		h.flags |= headerTicks
+		var starts [clockTries]time.Time
+		ticks, i := readTogether(func(i int) { starts[i] = time.Now() })
+		h.tickStart, r.start = ticks, starts[i]
+		h.startWall = r.start.UnixNano()
+		// A first pair, so that even a short run has the TSC's rate.
+		for time.Since(r.start) < pairSpan {
+		}
+		r.clockPair()
+	}
 	id := stackGoid()
 	h.mainGoid = id
 	r.calibrate(id)
@@ -167,7 +180,15 @@ func (r *recorder) put(kind RecordKind, flags uint8, site int32, goid, obj, iden
 		label = label[:labelSize]
 	}
 	commit := uint32(kind) | uint32(flags)<<8 | uint32(len(label))<<16 | commitMark<<24
-	now := int64(time.Since(r.start))
+	var now int64
+	if r.ticks {
+		now = cputicks()
+		if idx%pairEvery == 0 {
+			r.clockPair()
+		}
+	} else {
+		now = int64(time.Since(r.start))
+	}
 	if r.file != nil {
 		var b [slotSize]byte
 		le := binary.LittleEndian
@@ -219,6 +240,46 @@ func (r *recorder) populateAhead(off uint64) {
 		atomic.StoreUint32(&h.noPopulate, 1)
 	}
 }
+
+// clockPair reads the TSC and the monotonic clock together into the
+// header's spare pair and makes it the latest, so that a process that ends
+// in the middle leaves the previous pair whole. A writer that finds another
+// one at it skips: the next pair will come pairEvery slots later.
+func (r *recorder) clockPair() {
+	h := r.hdr
+	if !atomic.CompareAndSwapUint32(&h.pairLock, 0, 1) {
+		return
+	}
+	seq := atomic.LoadUint64(&h.pairSeq) + 1
+	p := &h.clockPairs[seq%2]
+	var nanos [clockTries]int64
+	ticks, i := readTogether(func(i int) { nanos[i] = int64(time.Since(r.start)) })
+	atomic.StoreInt64(&p.ticks, ticks)
+	atomic.StoreInt64(&p.nanos, nanos[i])
+	atomic.StoreUint64(&h.pairSeq, seq)
+	atomic.StoreUint32(&h.pairLock, 0)
+}
+
+// readTogether calls read(i), which reads the monotonic clock, between
+// two TSC readings, for i from 0 to clockTries-1, and returns the TSC at
+// the middle of the try whose two TSC readings are closest, and that try's
+// i: a goroutine preempted in the middle of one would pair two instants
+// far apart.
+func readTogether(read func(i int)) (ticks int64, try int) {
+	gap := int64(-1)
+	for i := 0; i < clockTries; i++ {
+		before := cputicks()
+		read(i)
+		after := cputicks()
+		if d := after - before; gap < 0 || d < gap {
+			ticks, try, gap = before+d/2, i, d
+		}
+	}
+	return ticks, try
+}
+
+// clockTries is how many times readTogether tries.
+const clockTries = 3
 
 // token hands out the next spawn token (never 0).
 func (r *recorder) token() uint64 {
