@@ -8,9 +8,11 @@
 // into `go Go(f, site)(a)`. site indexes a table of source positions that
 // the rewriter keeps; the hooks only record it. Each hook does the program's
 // own operation exactly once, blocking when the original would and
-// panicking with Go's own message when the original would. The hooks start
-// no goroutine and no timer and take no lock, so Go still says "all
-// goroutines are asleep - deadlock!" when the program deadlocks, and they
+// panicking with Go's own message when the original would. Once the
+// program runs, the hooks start no goroutine and no timer and take no lock
+// (start's one helper goroutine has ended before main begins), so Go still
+// says "all goroutines are asleep - deadlock!" when the program deadlocks,
+// and they
 // never call a method of the program's values (a String method that takes
 // a lock cannot deadlock the traced program).
 //
@@ -144,8 +146,11 @@
 // exactly but costs microseconds. On amd64 and arm64 a few lines of
 // assembly read a word of the running goroutine's g instead, at an offset
 // calibrated at run time: at start the offsets whose word equals the id
-// runtime.Stack reports; at each new goroutine's Start (which calls
-// runtime.Stack once) the candidates narrow. The fast path is used once
+// runtime.Stack reports, in the goroutine that runs init and in a second
+// one that start runs and waits for (so the fast path is settled before
+// main, also in a program whose goroutines are all started by code that is
+// not rewritten); at each new goroutine's Start (which calls runtime.Stack
+// once) the candidates narrow. The fast path is used once
 // exactly one offset is left and two goroutines with different ids agreed
 // on it; each later Start checks it, and one disagreement turns it off for
 // good. Until then, and elsewhere, ids come from runtime.Stack.

@@ -1,6 +1,7 @@
 package hooks
 
 import (
+	"runtime"
 	"testing"
 	"time"
 	"unsafe"
@@ -60,5 +61,27 @@ func TestTickTimes(t *testing.T) {
 	}
 	if gap := second - first; gap < 19*time.Millisecond || second > after+5*time.Millisecond {
 		t.Errorf("records at %v and %v: want 20 ms or more apart, the second by %v", first, second, after)
+	}
+}
+
+// TestGoidSettledAtStart: the fast goroutine id path is settled when start
+// returns, with no goroutine spawned through the hooks, and it gives the
+// id runtime.Stack gives, here and on a goroutine the hooks did not start.
+func TestGoidSettledAtStart(t *testing.T) {
+	if !hasGetg {
+		t.Skip("no fast goroutine id path on " + runtime.GOARCH)
+	}
+	record(t, 1<<20)
+	r := rec
+	if off := r.hdr.calFast; off == 0 || off == calOff {
+		t.Fatalf("calibration did not settle at start (calFast %#x, mask %#x)", off, r.hdr.calMask)
+	}
+	if fast, slow := r.goid(), stackGoid(); fast != slow {
+		t.Errorf("goid %d, runtime.Stack's %d", fast, slow)
+	}
+	ids := make(chan [2]uint64)
+	go func() { ids <- [2]uint64{r.goid(), stackGoid()} }()
+	if got := <-ids; got[0] != got[1] {
+		t.Errorf("on a plain goroutine: goid %d, runtime.Stack's %d", got[0], got[1])
 	}
 }

@@ -128,6 +128,17 @@ func startWith(path string, limit int64, tryMmap bool) error {
 	id := stackGoid()
 	h.mainGoid = id
 	r.calibrate(id)
+	if hasGetg {
+		// A second goroutine, ended before start returns, settles the fast
+		// goroutine id path now, for programs whose goroutines all come from
+		// code that is not rewritten (no Start of ours to calibrate).
+		done := make(chan struct{})
+		go func() {
+			r.calibrate(stackGoid())
+			close(done)
+		}()
+		<-done
+	}
 	if r.file != nil {
 		if _, err := f.WriteAt(encodeHeader(h), 0); err != nil {
 			f.Close()
