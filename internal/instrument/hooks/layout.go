@@ -102,7 +102,8 @@ type slot struct {
 }
 
 // RecordKind says what a record records. New kinds may be added (select
-// comes next); a reader should pass over kinds it does not know.
+// comes next); a reader should pass over kinds it does not know. Kinds stay
+// below 0x20: the reader tells a record's head from a label's text by it.
 type RecordKind uint8
 
 const (

@@ -85,3 +85,11 @@ func TestGoidSettledAtStart(t *testing.T) {
 		t.Errorf("on a plain goroutine: goid %d, runtime.Stack's %d", got[0], got[1])
 	}
 }
+
+// TestKindsBelowText: the reader tells a head from a label's bytes by a
+// kind below 0x20 (a label is text), so every kind must be.
+func TestKindsBelowText(t *testing.T) {
+	if n := len(kindNames); n > 0x20 {
+		t.Errorf("%d kinds: the last, %v, is not below 0x20", n, RecordKind(n-1))
+	}
+}
