@@ -107,8 +107,9 @@ func unsynchronised() {
 		shared = 1
 		MakeChan(make(chan int), 11)
 	}, 10)()
-	// Slots: spawned is the Spawn, +1 the child's Start, +2 its ChanMade.
-	made := (*slot)(unsafe.Add(r.slots, (spawned+2)*slotSize))
+	// Units: spawned is the Spawn's head, then the child's Start, then its
+	// ChanMade, each a head without a label.
+	made := (*slot)(unsafe.Add(r.slots, (spawned+2*headUnits)*unitSize))
 	for atomic.LoadUint32(&made.commit) == 0 {
 		runtime.Gosched()
 	}

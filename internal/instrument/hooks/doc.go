@@ -8,9 +8,11 @@
 // into `go Go(f, site)(a)`. site indexes a table of source positions that
 // the rewriter keeps; the hooks only record it. Each hook does the program's
 // own operation exactly once, blocking when the original would and
-// panicking with Go's own message when the original would. The hooks start
-// no goroutine and no timer and take no lock, so Go still says "all
-// goroutines are asleep - deadlock!" when the program deadlocks, and they
+// panicking with Go's own message when the original would. Once the
+// program runs, the hooks start no goroutine and no timer and take no lock
+// (start's one helper goroutine has ended before main begins), so Go still
+// says "all goroutines are asleep - deadlock!" when the program deadlocks,
+// and they
 // never call a method of the program's values (a String method that takes
 // a lock cannot deadlock the traced program).
 //
@@ -34,7 +36,11 @@
 // The file is sized to the limit at start (sparse: only written pages take
 // room) and mapped MAP_SHARED, so every record written into the mapping is
 // in the file however the process ends: main returning, os.Exit, a panic,
-// a fatal error, SIGKILL. Its size bounds the memory the hooks use. When it
+// a fatal error, SIGKILL. Its size bounds the memory the hooks use. On
+// Linux 5.14 and later the mapping is faulted in a MiB at a time ahead of the
+// writers (madvise MADV_POPULATE_WRITE): the writer whose record enters a
+// MiB populates the next one, one system call instead of 256 page faults, which
+// on a virtual machine cost more than the records themselves. When it
 // is full, the header's truncated flag is set and later records are
 // dropped; the program is never blocked or stopped.
 //
@@ -42,33 +48,56 @@
 //
 //	offset size
 //	     0    8  magic "HNDFREC1"
-//	     8    8  version (1)
-//	    16    8  slot size (96)
-//	    24    8  next slot: writers reserve slots by atomically adding 1
-//	    32    8  slot capacity
+//	     8    8  version (2)
+//	    16    8  unit size (16)
+//	    24    8  next unit: writers reserve a record's units by atomic add
+//	    32    8  capacity in units
 //	    40    4  truncated flag (1: records were dropped)
 //	    48    8  spawn token counter
 //	    56    8  the main goroutine's id (the goroutine that ran init)
 //	    64    8  wall clock at start, UnixNano
-//	    72    4  flags: 1 = slots are counted by the file's size (fallback)
+//	    72    4  flags: 1 = units are counted by the file's size (fallback),
+//	             2 = record times are TSC ticks
 //	    80   32  goroutine id calibration (see below)
+//	   112    4  1 once populating ahead failed (an older kernel)
+//	   116    4  1 while a writer updates a clock pair
+//	   120    8  TSC at start (flag 2)
+//	   128    8  clock pair sequence: pair seq%2 is the latest whole one
+//	   136   32  two clock pairs: TSC, nanoseconds since start (flag 2)
 //
-// Then 96-byte slots, in the order writers reserved them:
+// Then the records, in the order writers reserved them, each a 48-byte head
+// and its label in 16-byte units: 48 bytes without a label, up to 96 with
+// one (a send's value, a receive's). The head:
 //
-//	 0  u32 commit: kind | flags<<8 | label length<<16 | 0xA5<<24, stored last
+//	 0  u32 commit: kind | flags<<8 | label length<<16 | 0xA5<<24, stored
+//	        last; until then units | 0x5A<<24 (pending)
 //	 4  i32 site
 //	 8  u64 goroutine id
 //	16  u64 obj: the channel's address, or the spawn token
-//	24  i64 time: nanoseconds since start, monotonic
+//	24  i64 time: nanoseconds since start, monotonic; TSC ticks (flag 2)
 //	32  u64 ident: the value's identity
 //	40  u64 aux: a channel's capacity (ChanMade, SendBegin)
-//	48  48 bytes of label
+//	48  the label, its length in the commit word, in units of 16 bytes
 //
-// A slot whose commit word is 0 was reserved by a writer that never
-// finished it (the process ended in between); the reader skips it and
-// counts it (RecordFile.Unfinished). Slot order is the order of
-// reservation, which per goroutine is program order; across goroutines it
-// is only what each writer's atomic add happened to get.
+// A record whose commit word is pending, or 0, was reserved by a writer
+// that never finished it (the process ended in between); the reader passes
+// over it (a pending word says how many units; after a 0 it passes over
+// units until the next head: a label's first byte is text, never a kind,
+// which is below 0x20) and counts it (RecordFile.Unfinished). A word
+// n | 0x50<<24 pads the last n units of a full file, which the record that
+// found it full did not fit. Record order is the order of reservation,
+// which per goroutine is program order; across goroutines it is only what
+// each writer's atomic add happened to get.
+//
+// # Time
+//
+// On amd64 with an invariant TSC (CPUID says so) a record's time is the
+// TSC, read in a few nanoseconds, where the monotonic clock costs tens
+// under a hypervisor (kvm-clock). The header keeps the TSC at start and a
+// pair of TSC and monotonic readings, renewed every 4096 units (64 KiB)
+// by the writer whose record crosses them (a first pair is measured for 100 µs at start), and
+// the reader turns ticks into nanoseconds since start with the rate they
+// give. Elsewhere records carry the monotonic clock's nanoseconds.
 //
 // # What each hook records
 //
@@ -124,15 +153,18 @@
 // exactly but costs microseconds. On amd64 and arm64 a few lines of
 // assembly read a word of the running goroutine's g instead, at an offset
 // calibrated at run time: at start the offsets whose word equals the id
-// runtime.Stack reports; at each new goroutine's Start (which calls
-// runtime.Stack once) the candidates narrow. The fast path is used once
+// runtime.Stack reports, in the goroutine that runs init and in a second
+// one that start runs and waits for (so the fast path is settled before
+// main, also in a program whose goroutines are all started by code that is
+// not rewritten); at each new goroutine's Start (which calls runtime.Stack
+// once) the candidates narrow. The fast path is used once
 // exactly one offset is left and two goroutines with different ids agreed
 // on it; each later Start checks it, and one disagreement turns it off for
 // good. Until then, and elsewhere, ids come from runtime.Stack.
 //
 // # The race detector
 //
-// The hooks' shared state (the slot cursor, the token counter, the
+// The hooks' shared state (the cursor, the token counter, the
 // calibration) lives in the mapped file, and is read and written with
 // sync/atomic. The race detector does not track memory outside Go's heap,
 // so these atomics add no happens-before edge between the program's
@@ -145,7 +177,7 @@
 // each record is written to the file with one positioned write (WriteAt);
 // records still survive any end of the process, since each is in the
 // kernel once its write returns, but recording costs a system call per
-// record. The header's flag 1 says the file holds only the slots written,
+// record. The header's flag 1 says the file holds only the units written,
 // and its cursor and token counter live on the Go heap, where under -race
 // their atomics are happens-before edges that may hide a race of the
 // program.

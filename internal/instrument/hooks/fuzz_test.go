@@ -10,15 +10,18 @@ import (
 // FuzzRecords reads arbitrary files as record files: the reader returns an
 // error or records, and never panics.
 func FuzzRecords(f *testing.F) {
-	good := make([]byte, headerSize+2*slotSize)
+	good := make([]byte, headerSize+8*unitSize)
 	copy(good, recordMagic[:])
 	le := binary.LittleEndian
 	le.PutUint64(good[8:], recordVersion)
-	le.PutUint64(good[16:], slotSize)
-	le.PutUint64(good[24:], 2)
-	le.PutUint64(good[32:], 2)
+	le.PutUint64(good[16:], unitSize)
+	le.PutUint64(good[24:], 8)
+	le.PutUint64(good[32:], 8)
+	// A record with a label (4 units), one never finished, a pad.
 	le.PutUint32(good[headerSize:], uint32(KindRecvDone)|uint32(FlagOK)<<8|3<<16|commitMark<<24)
-	copy(good[headerSize+48:], "abc")
+	copy(good[headerSize+headSize:], "abc")
+	le.PutUint32(good[headerSize+4*unitSize:], 3|pendingMark<<24)
+	le.PutUint32(good[headerSize+7*unitSize:], 1|padMark<<24)
 	f.Add(good)
 	f.Add(good[:headerSize])
 	f.Add([]byte("HNDFREC1"))
@@ -43,8 +46,8 @@ func FuzzRecords(f *testing.F) {
 			}
 			n++
 		}
-		if uint64(n+rf.Unfinished()) > rf.Header().Slots {
-			t.Fatalf("%d records and %d unfinished in %d slots", n, rf.Unfinished(), rf.Header().Slots)
+		if uint64(n+rf.Unfinished())*headUnits > rf.Header().Units {
+			t.Fatalf("%d records and %d unfinished in %d units", n, rf.Unfinished(), rf.Header().Units)
 		}
 	})
 }

@@ -284,7 +284,7 @@ func TestSendOnClosedPanicsAsGo(t *testing.T) {
 }
 
 func TestFullFileDropsAndSaysSo(t *testing.T) {
-	path := record(t, headerSize+10*slotSize)
+	path := record(t, headerSize+10*headSize) // ten records without a label
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Add(1)
@@ -387,7 +387,9 @@ func itoa(x uint64) string { return strconv.FormatUint(x, 10) }
 // without mmap, and reads the same records back.
 func TestFallbackWithoutMmap(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "records")
-	if err := startWith(path, headerSize+8*slotSize, false); err != nil {
+	// Room for the five records below (19 units: two have a label of two
+	// units) and three of the five ChanMades after them.
+	if err := startWith(path, headerSize+28*unitSize, false); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { stop() })

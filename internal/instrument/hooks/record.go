@@ -23,10 +23,11 @@ var rec *recorder
 // race detector, or (fallback) on the Go heap.
 type recorder struct {
 	hdr     *header
-	slots   unsafe.Pointer // first slot of the mapping; nil in the fallback
+	slots   unsafe.Pointer // the records, after the header in the mapping; nil in the fallback
 	mapping []byte         // the whole mapping, for unmap; nil in the fallback
 	file    *os.File       // the fallback's file, written with WriteAt
 	start   time.Time
+	ticks   bool // record times are TSC ticks (headerTicks)
 }
 
 func init() {
@@ -58,7 +59,7 @@ func init() {
 	}
 }
 
-// start opens the record file at path, sizes it to hold as many slots as
+// start opens the record file at path, sizes it to hold as many 16-byte units as
 // limit bytes allow and starts recording. The calling goroutine is the
 // file's main goroutine.
 func start(path string, limit int64) error {
@@ -68,11 +69,11 @@ func start(path string, limit int64) error {
 // startWith is start, mapping the file only if tryMmap (the mapping's
 // layout is the machine's, so only little-endian machines may).
 func startWith(path string, limit int64, tryMmap bool) error {
-	if limit < headerSize+slotSize {
-		return fmt.Errorf("record limit %d bytes is below the %d bytes of a header and one record", limit, headerSize+slotSize)
+	if limit < headerSize+maxRecordSize {
+		return fmt.Errorf("record limit %d bytes is below the %d bytes of a header and one record", limit, headerSize+maxRecordSize)
 	}
-	capacity := uint64(limit-headerSize) / slotSize
-	size := int64(headerSize + capacity*slotSize)
+	capacity := uint64(limit-headerSize) / unitSize
+	size := int64(headerSize + capacity*unitSize)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
 	if err != nil {
 		return fmt.Errorf("open record file: %w", err)
@@ -104,13 +105,46 @@ func startWith(path string, limit int64, tryMmap bool) error {
 	h := r.hdr
 	h.magic = recordMagic
 	h.version = recordVersion
-	h.slotSize = slotSize
+	h.unitSize = unitSize
 	h.capacity = capacity
 	h.startWall = r.start.UnixNano()
 	h.calMask = ^uint64(0) &^ 1 // word 0 (the stack bound) is never the id
+	if r.mapping != nil {
+		// The first step; the writer of the first record populates the second.
+		n := uint64(len(r.mapping) - headerSize)
+		if n > populateStep {
+			n = populateStep
+		}
+		if !populate(r.mapping[headerSize : headerSize+n]) {
+			h.noPopulate = 1
+		}
+	}
+	if r.mapping != nil && hasTicks && invariantTSC() {
+		r.ticks = true
+		h.flags |= headerTicks
+		var starts [clockTries]time.Time
+		ticks, i := readTogether(func(i int) { starts[i] = time.Now() })
+		h.tickStart, r.start = ticks, starts[i]
+		h.startWall = r.start.UnixNano()
+		// A first pair, so that even a short run has the TSC's rate.
+		for time.Since(r.start) < pairSpan {
+		}
+		r.clockPair()
+	}
 	id := stackGoid()
 	h.mainGoid = id
 	r.calibrate(id)
+	if hasGetg {
+		// A second goroutine, ended before start returns, settles the fast
+		// goroutine id path now, for programs whose goroutines all come from
+		// code that is not rewritten (no Start of ours to calibrate).
+		done := make(chan struct{})
+		go func() {
+			r.calibrate(stackGoid())
+			close(done)
+		}()
+		<-done
+	}
 	if r.file != nil {
 		if _, err := f.WriteAt(encodeHeader(h), 0); err != nil {
 			f.Close()
@@ -147,25 +181,28 @@ func littleEndian() bool {
 // flag and drops the record.
 func (r *recorder) put(kind RecordKind, flags uint8, site int32, goid, obj, ident, aux uint64, label []byte) {
 	h := r.hdr
-	idx := atomic.AddUint64(&h.next, 1) - 1
-	if idx >= h.capacity {
-		if atomic.LoadUint32(&h.truncated) == 0 {
-			atomic.StoreUint32(&h.truncated, 1)
-			if r.file != nil {
-				var b [4]byte
-				binary.LittleEndian.PutUint32(b[:], 1)
-				r.file.WriteAt(b[:], int64(unsafe.Offsetof(h.truncated)))
-			}
-		}
-		return
-	}
 	if len(label) > labelSize {
 		label = label[:labelSize]
 	}
+	units := uint64(headUnits + (len(label)+unitSize-1)/unitSize)
+	end := atomic.AddUint64(&h.next, units)
+	idx := end - units
+	if end > h.capacity {
+		r.full(idx)
+		return
+	}
+	var now int64
+	if r.ticks {
+		now = cputicks()
+		if idx/pairEvery != end/pairEvery {
+			r.clockPair()
+		}
+	} else {
+		now = int64(time.Since(r.start))
+	}
 	commit := uint32(kind) | uint32(flags)<<8 | uint32(len(label))<<16 | commitMark<<24
-	now := int64(time.Since(r.start))
 	if r.file != nil {
-		var b [slotSize]byte
+		var b [maxRecordSize]byte
 		le := binary.LittleEndian
 		le.PutUint32(b[0:], commit)
 		le.PutUint32(b[4:], uint32(site))
@@ -174,21 +211,112 @@ func (r *recorder) put(kind RecordKind, flags uint8, site int32, goid, obj, iden
 		le.PutUint64(b[24:], uint64(now))
 		le.PutUint64(b[32:], ident)
 		le.PutUint64(b[40:], aux)
-		copy(b[48:], label)
+		copy(b[headSize:], label)
 		// A failed write loses this record only; the program goes on.
-		r.file.WriteAt(b[:], int64(headerSize+idx*slotSize))
+		r.file.WriteAt(b[:units*unitSize], int64(headerSize+idx*unitSize))
 		return
 	}
-	s := (*slot)(unsafe.Add(r.slots, idx*slotSize))
+	off := idx * unitSize
+	if idx == 0 || off/populateStep != (end*unitSize)/populateStep {
+		r.populateAhead(end * unitSize)
+	}
+	s := (*slot)(unsafe.Add(r.slots, off))
+	// Until the commit, the head says how many units the record takes, so
+	// that a reader can pass over a record its writer never finished.
+	s.commit = uint32(units) | pendingMark<<24
 	s.site = site
 	s.goid = goid
 	s.obj = obj
 	s.time = now
 	s.ident = ident
 	s.aux = aux
-	copy(s.label[:], label)
+	if len(label) > 0 {
+		copy(unsafe.Slice((*byte)(unsafe.Add(r.slots, off+headSize)), len(label)), label)
+	}
 	atomic.StoreUint32(&s.commit, commit)
 }
+
+// full drops a record that does not fit, reserved at unit idx, and sets the
+// truncated flag. The first record that did not fit pads the units it
+// leaves at the end of the mapping, so that the reader knows them for what
+// they are.
+func (r *recorder) full(idx uint64) {
+	h := r.hdr
+	if idx < h.capacity && r.file == nil {
+		atomic.StoreUint32((*uint32)(unsafe.Add(r.slots, idx*unitSize)), uint32(h.capacity-idx)|padMark<<24)
+	}
+	if atomic.LoadUint32(&h.truncated) == 0 {
+		atomic.StoreUint32(&h.truncated, 1)
+		if r.file != nil {
+			var b [4]byte
+			binary.LittleEndian.PutUint32(b[:], 1)
+			r.file.WriteAt(b[:], int64(unsafe.Offsetof(h.truncated)))
+		}
+	}
+}
+
+// populateAhead faults in the step of the mapping after the one that
+// holds byte offset off of the slots, so that writers find its pages mapped. One
+// writer does it per step; it costs that writer one madvise (about 0.2 ms
+// for a MiB), never a wait on another goroutine.
+func (r *recorder) populateAhead(off uint64) {
+	h := r.hdr
+	if atomic.LoadUint32(&h.noPopulate) != 0 {
+		return
+	}
+	slots := r.mapping[headerSize:]
+	from := (off/populateStep + 1) * populateStep
+	if from >= uint64(len(slots)) {
+		return
+	}
+	to := from + populateStep
+	if to > uint64(len(slots)) {
+		to = uint64(len(slots))
+	}
+	if !populate(slots[from:to]) {
+		atomic.StoreUint32(&h.noPopulate, 1)
+	}
+}
+
+// clockPair reads the TSC and the monotonic clock together into the
+// header's spare pair and makes it the latest, so that a process that ends
+// in the middle leaves the previous pair whole. A writer that finds another
+// one at it skips: the next pair will come pairEvery units later.
+func (r *recorder) clockPair() {
+	h := r.hdr
+	if !atomic.CompareAndSwapUint32(&h.pairLock, 0, 1) {
+		return
+	}
+	seq := atomic.LoadUint64(&h.pairSeq) + 1
+	p := &h.clockPairs[seq%2]
+	var nanos [clockTries]int64
+	ticks, i := readTogether(func(i int) { nanos[i] = int64(time.Since(r.start)) })
+	atomic.StoreInt64(&p.ticks, ticks)
+	atomic.StoreInt64(&p.nanos, nanos[i])
+	atomic.StoreUint64(&h.pairSeq, seq)
+	atomic.StoreUint32(&h.pairLock, 0)
+}
+
+// readTogether calls read(i), which reads the monotonic clock, between
+// two TSC readings, for i from 0 to clockTries-1, and returns the TSC at
+// the middle of the try whose two TSC readings are closest, and that try's
+// i: a goroutine preempted in the middle of one would pair two instants
+// far apart.
+func readTogether(read func(i int)) (ticks int64, try int) {
+	gap := int64(-1)
+	for i := 0; i < clockTries; i++ {
+		before := cputicks()
+		read(i)
+		after := cputicks()
+		if d := after - before; gap < 0 || d < gap {
+			ticks, try, gap = before+d/2, i, d
+		}
+	}
+	return ticks, try
+}
+
+// clockTries is how many times readTogether tries.
+const clockTries = 3
 
 // token hands out the next spawn token (never 0).
 func (r *recorder) token() uint64 {
@@ -201,7 +329,7 @@ func encodeHeader(h *header) []byte {
 	le := binary.LittleEndian
 	copy(b[0:], h.magic[:])
 	le.PutUint64(b[8:], h.version)
-	le.PutUint64(b[16:], h.slotSize)
+	le.PutUint64(b[16:], h.unitSize)
 	le.PutUint64(b[24:], atomic.LoadUint64(&h.next))
 	le.PutUint64(b[32:], h.capacity)
 	le.PutUint32(b[40:], atomic.LoadUint32(&h.truncated))
