@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -33,15 +31,9 @@ so goroutines still blocked when it ended are reported as leaks.`
 func runBuild(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("build", buildSynopsis, stderr)
 	out := fs.String("o", "", "write the binary to `file` (default: the package's name, in the current directory)")
-	race := fs.Bool("race", false, "build with the race detector")
-	tags := fs.String("tags", "", "build `tags`, as for go build")
-	verbose := fs.Bool("v", false, "list what was left uninstrumented, and why")
-	chdir := fs.String("C", "", "change to `dir` first, as go -C does")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	inst := addInstrumentFlags(fs)
+	if status, ok := parseInstrumentFlags(fs, args); !ok {
+		return status
 	}
 	if fs.NArg() > 1 {
 		return fail(stderr, exitUsage, "build: want at most one PACKAGE, got %d", fs.NArg())
@@ -50,17 +42,9 @@ func runBuild(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() == 1 {
 		pkg = fs.Arg(0)
 	}
-	dir, err := os.Getwd()
+	dir, err := inst.dir()
 	if err != nil {
 		return fail(stderr, exitUsage, "build: %v", err)
-	}
-	if *chdir != "" {
-		if dir, err = filepath.Abs(*chdir); err != nil {
-			return fail(stderr, exitUsage, "build: %v", err)
-		}
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return fail(stderr, exitUsage, "build: -C %s: not a directory", *chdir)
-		}
 	}
 	if *out == "" {
 		*out = filepath.Join(dir, filepath.Base(filepath.Join(dir, pkg)))
@@ -76,15 +60,13 @@ func runBuild(args []string, stdout, stderr io.Writer) int {
 	defer os.RemoveAll(work)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	b, err := instrument.Instrument(ctx, instrument.Options{Dir: dir, Patterns: []string{pkg}, Work: work, Tags: *tags, Race: *race, Output: bin, EmbedSites: true})
+	opts := inst.options(dir, work, pkg)
+	opts.Output, opts.EmbedSites = bin, true
+	b, err := instrument.Instrument(ctx, opts)
 	if err != nil {
 		return fail(stderr, exitUsage, "build: %v", err)
 	}
-	if *verbose {
-		for _, s := range b.Skips {
-			fmt.Fprintf(stderr, "handoff: %s: %s\n", s.At, s.Why)
-		}
-	}
+	inst.skips(stderr, b)
 	fmt.Fprintf(stderr, "handoff: built %s (%d files instrumented): run it with HANDOFF_TRACE=FILE to record, then handoff check FILE or handoff serve FILE\n", bin, b.Files)
 	return exitOK
 }

@@ -308,27 +308,7 @@ func TestServeRemoteFindsToken(t *testing.T) {
 	if st := sink.Stats(); st.Sent == 0 || st.Dropped != 0 {
 		t.Errorf("the sink: %+v", st)
 	}
-	n := 0
-	for {
-		viewer.SetReadDeadline(time.Now().Add(30 * time.Second))
-		var m struct {
-			Type, Source, Error string
-			Events              []json.RawMessage
-		}
-		if err := viewer.ReadJSON(&m); err != nil {
-			t.Fatalf("the viewer: %v", err)
-		}
-		if m.Type == "live" && m.Source != "token-test" {
-			t.Errorf("live session of %q", m.Source)
-		}
-		n += len(m.Events)
-		if m.Type == "live-end" {
-			if m.Error != "" {
-				t.Errorf("the stream ended with %q", m.Error)
-			}
-			break
-		}
-	}
+	n := readLiveSession(t, viewer, "token-test")
 	if st := sink.Stats(); uint64(n) != st.Sent {
 		t.Errorf("the viewer saw %d events, the sink sent %d", n, st.Sent)
 	}
@@ -398,6 +378,33 @@ func TestServeTimeouts(t *testing.T) {
 				t.Errorf("the run ended with %q", m.Error)
 			}
 			break
+		}
+	}
+}
+
+// readLiveSession reads what a viewer is sent of a live session of source,
+// to its end, and returns how many events it got.
+func readLiveSession(t *testing.T, viewer *websocket.Conn, source string) int {
+	t.Helper()
+	n := 0
+	for {
+		viewer.SetReadDeadline(time.Now().Add(45 * time.Second))
+		var m struct {
+			Type, Source, Error string
+			Events              []json.RawMessage
+		}
+		if err := viewer.ReadJSON(&m); err != nil {
+			t.Fatalf("the viewer: %v", err)
+		}
+		if m.Type == "live" && m.Source != source {
+			t.Errorf("live session of %q, want %q", m.Source, source)
+		}
+		n += len(m.Events)
+		if m.Type == "live-end" {
+			if m.Error != "" {
+				t.Errorf("the stream ended with %q", m.Error)
+			}
+			return n
 		}
 	}
 }

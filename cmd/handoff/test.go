@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -46,12 +44,9 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("test", testSynopsis, stderr)
 	outDir := fs.String("o", "", "write the traces into `dir` (default: the current directory)")
 	timeout := fs.Duration("timeout", 0, "end a test binary after `duration` and keep what it did until then (0: no limit)")
-	race := fs.Bool("race", false, "build with the race detector")
-	tags := fs.String("tags", "", "build `tags`, as for go test")
 	limit := fs.Int64("limit", 1<<30, "the most `bytes` of records a test binary keeps (96 bytes each)")
 	quiet := fs.Bool("q", false, "print only the findings, not the summary")
-	verbose := fs.Bool("v", false, "also list what was left uninstrumented, and why")
-	chdir := fs.String("C", "", "change to `dir` first, as go -C does")
+	inst := addInstrumentFlags(fs)
 	var testArgs []string
 	for i, a := range args {
 		if a == "--" {
@@ -59,11 +54,8 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 			break
 		}
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if status, ok := parseInstrumentFlags(fs, args); !ok {
+		return status
 	}
 	pkgs := fs.Args()
 	if len(pkgs) == 0 {
@@ -80,17 +72,9 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	if *limit < 1<<20 {
 		return fail(stderr, exitUsage, "test: --limit %d is too small (at least 1 MiB)", *limit)
 	}
-	dir, err := os.Getwd()
+	dir, err := inst.dir()
 	if err != nil {
 		return fail(stderr, exitUsage, "test: %v", err)
-	}
-	if *chdir != "" {
-		if dir, err = filepath.Abs(*chdir); err != nil {
-			return fail(stderr, exitUsage, "test: %v", err)
-		}
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return fail(stderr, exitUsage, "test: -C %s: not a directory", *chdir)
-		}
 	}
 	if *outDir == "" {
 		*outDir = dir
@@ -115,15 +99,13 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	defer os.RemoveAll(work)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	b, err := instrument.Instrument(ctx, instrument.Options{Dir: dir, Patterns: pkgs, Work: work, Tags: *tags, Race: *race, Test: true})
+	opts := inst.options(dir, work, pkgs...)
+	opts.Test = true
+	b, err := instrument.Instrument(ctx, opts)
 	if err != nil {
 		return fail(stderr, exitUsage, "test: %v", err)
 	}
-	if *verbose {
-		for _, s := range b.Skips {
-			fmt.Fprintf(stderr, "handoff: %s: %s\n", s.At, s.Why)
-		}
-	}
+	inst.skips(stderr, b)
 	if len(b.Tests) == 0 {
 		fmt.Fprintf(stderr, "handoff: %s: no test files\n", strings.Join(pkgs, " "))
 		return exitOK

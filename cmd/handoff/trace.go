@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -43,19 +41,13 @@ func runTrace(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("trace", traceSynopsis, stderr)
 	out := fs.String("o", "", "write the trace to `file` (default NAME.handoff.jsonl.gz in the current directory; .gz is compressed)")
 	timeout := fs.Duration("timeout", 0, "end the program after `duration` and keep everything it did until then (0: no limit)")
-	race := fs.Bool("race", false, "build with the race detector")
-	tags := fs.String("tags", "", "build `tags`, as for go build")
 	limit := fs.Int64("limit", 1<<30, "the most `bytes` of records a run keeps (96 bytes each); past it the trace is cut short")
 	quiet := fs.Bool("q", false, "print only the findings, not the summary")
-	verbose := fs.Bool("v", false, "also list what was left uninstrumented, and why")
-	chdir := fs.String("C", "", "change to `dir` first, as go -C does")
+	inst := addInstrumentFlags(fs)
 	serveAddr := fs.String("serve", "", "send the trace to the handoff serve at `addr` (host:port) when the program ends, to watch it there")
 	open := fs.Bool("open", false, "when the program ends, serve the trace and open the page (Ctrl-C stops)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if status, ok := parseInstrumentFlags(fs, args); !ok {
+		return status
 	}
 	rest := fs.Args()
 	pkg := "."
@@ -68,17 +60,9 @@ func runTrace(args []string, stdout, stderr io.Writer) int {
 	if *limit < 1<<20 {
 		return fail(stderr, exitUsage, "trace: --limit %d is too small (at least 1 MiB)", *limit)
 	}
-	dir, err := os.Getwd()
+	dir, err := inst.dir()
 	if err != nil {
 		return fail(stderr, exitUsage, "trace: %v", err)
-	}
-	if *chdir != "" {
-		if dir, err = filepath.Abs(*chdir); err != nil {
-			return fail(stderr, exitUsage, "trace: %v", err)
-		}
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return fail(stderr, exitUsage, "trace: -C %s: not a directory", *chdir)
-		}
 	}
 	name := filepath.Base(filepath.Join(dir, pkg))
 	if *out == "" {
@@ -95,15 +79,11 @@ func runTrace(args []string, stdout, stderr io.Writer) int {
 	// trace of what it did until then is still written.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	b, err := instrument.Instrument(ctx, instrument.Options{Dir: dir, Patterns: []string{pkg}, Work: work, Tags: *tags, Race: *race})
+	b, err := instrument.Instrument(ctx, inst.options(dir, work, pkg))
 	if err != nil {
 		return fail(stderr, exitUsage, "trace: %v", err)
 	}
-	if *verbose {
-		for _, s := range b.Skips {
-			fmt.Fprintf(stderr, "handoff: %s: %s\n", s.At, s.Why)
-		}
-	}
+	inst.skips(stderr, b)
 	records := filepath.Join(work, "records")
 	end, err := b.Run(ctx, instrument.RunOptions{Args: rest, Stdin: os.Stdin, Stdout: stdout, Stderr: stderr, Records: records, Limit: *limit, Timeout: *timeout})
 	if err != nil {
@@ -132,7 +112,7 @@ func runTrace(args []string, stdout, stderr io.Writer) int {
 		if st.Unmatched+st.External+st.Slot > 0 {
 			fmt.Fprintf(stderr, "handoff: inferred: %d channels made outside the instrumented code, %d values received from senders outside it, %d receives tied to one of several equal values (conf slot)\n", st.External, st.Unmatched, st.Slot)
 		}
-		if len(b.Skips) > 0 && !*verbose {
+		if len(b.Skips) > 0 && !*inst.verbose {
 			fmt.Fprintf(stderr, "handoff: %s left uninstrumented (-v lists them)\n", plural(len(b.Skips), "construct"))
 		}
 	}

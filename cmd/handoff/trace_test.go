@@ -2,13 +2,11 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/handoff-viz/handoff/tracer"
@@ -289,27 +287,7 @@ func TestTraceServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
-	for {
-		viewer.SetReadDeadline(time.Now().Add(45 * time.Second))
-		var m struct {
-			Type, Source, Error string
-			Events              []json.RawMessage
-		}
-		if err := viewer.ReadJSON(&m); err != nil {
-			t.Fatalf("the viewer: %v", err)
-		}
-		if m.Type == "live" && m.Source != "handoff trace ." {
-			t.Errorf("live session of %q", m.Source)
-		}
-		n += len(m.Events)
-		if m.Type == "live-end" {
-			if m.Error != "" {
-				t.Errorf("the stream ended with %q", m.Error)
-			}
-			break
-		}
-	}
+	n := readLiveSession(t, viewer, "handoff trace .")
 	if n != len(evs) {
 		t.Errorf("the viewer saw %d events, the trace has %d", n, len(evs))
 	}
