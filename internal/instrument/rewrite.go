@@ -196,8 +196,13 @@ func (r *fileRewriter) node(n ast.Node, stack []ast.Node, fn string) {
 		if cc, ok := parent(1).(*ast.CommClause); ok && cc.Comm == n {
 			return // the select rewrites it
 		}
+		targs, ok := r.sendTypeArgs(n.Chan, n.Value)
+		if !ok {
+			r.skip(n.Pos(), "a send of a value whose type differs from the channel's element type, which cannot be named in this file, is not instrumented")
+			return
+		}
 		s := r.site(n.Pos(), OpSend, r.shortText(n.Chan))
-		r.es.open(r.off(n.Chan.Pos()), depth, hooksName+".Send(")
+		r.es.open(r.off(n.Chan.Pos()), depth, hooksName+".Send"+targs+"(")
 		r.es.replace(r.off(n.Arrow), r.off(n.Arrow)+2, ",")
 		r.es.close(r.off(n.Value.End()), depth, fmt.Sprintf(", %d)", s))
 
@@ -493,7 +498,12 @@ func (r *fileRewriter) selectStmt(n *ast.SelectStmt) {
 		cl := clause{cc: cc, head: fmt.Sprintf("case %d:", k)}
 		switch comm := cc.Comm.(type) {
 		case *ast.SendStmt:
-			inits = append(inits, fmt.Sprintf("%s.CaseSend(%s, %s)", hooksName, r.moved(comm.Chan), r.moved(comm.Value)))
+			targs, ok := r.sendTypeArgs(comm.Chan, comm.Value)
+			if !ok {
+				r.skip(n.Pos(), "a select sending a value whose type differs from the channel's element type, which cannot be named in this file, is not instrumented")
+				return
+			}
+			inits = append(inits, fmt.Sprintf("%s.CaseSend%s(%s, %s)", hooksName, targs, r.moved(comm.Chan), r.moved(comm.Value)))
 		case *ast.ExprStmt:
 			inits = append(inits, r.recvCase(comm.X))
 		case *ast.AssignStmt:
@@ -518,6 +528,115 @@ func (r *fileRewriter) selectStmt(n *ast.SelectStmt) {
 	args := append([]string{fmt.Sprint(s), fmt.Sprint(hasDefault)}, vars...)
 	head := fmt.Sprintf("switch %s := %s; %s.Select(%s) {", strings.Join(vars, ", "), strings.Join(inits, ", "), hooksName, strings.Join(args, ", "))
 	r.es.replace(r.off(n.Pos()), r.off(n.Body.Lbrace)+1, head)
+}
+
+// sendTypeArgs returns the type arguments a hook that sends value on ch
+// needs written out: none when Go infers them (the value's type is the
+// element type, or the value is untyped), else [E] with the element type
+// E, as when a concrete value is sent on a channel of an interface or a
+// chan on a channel of receive-only channels (Go does not infer E from a
+// value merely assignable to it). ok is false when E cannot be written in
+// this file: a type of a package it does not import, or an unexported
+// one of another package.
+func (r *fileRewriter) sendTypeArgs(ch, value ast.Expr) (targs string, ok bool) {
+	ct, vt := r.info.TypeOf(ch), r.info.TypeOf(value)
+	if ct == nil || vt == nil {
+		return "", true
+	}
+	c, isChan := ct.Underlying().(*types.Chan)
+	if !isChan {
+		return "", true
+	}
+	if b, isBasic := vt.(*types.Basic); isBasic && b.Info()&types.IsUntyped != 0 {
+		return "", true
+	}
+	if types.Identical(vt, c.Elem()) {
+		return "", true
+	}
+	writable := true
+	name := types.TypeString(c.Elem(), func(p *types.Package) string {
+		if p == r.pkg() {
+			return ""
+		}
+		for _, imp := range r.file.Imports {
+			if strings.Trim(imp.Path.Value, "`\"") != p.Path() {
+				continue
+			}
+			if imp.Name != nil {
+				if imp.Name.Name == "_" || imp.Name.Name == "." {
+					break
+				}
+				return imp.Name.Name
+			}
+			return p.Name()
+		}
+		writable = false
+		return p.Name()
+	})
+	if !writable || hasForeignUnexported(c.Elem(), r.pkg()) {
+		return "", false
+	}
+	return "[" + name + "]", true
+}
+
+// pkg is the package of the file being rewritten.
+func (r *fileRewriter) pkg() *types.Package {
+	if obj := r.info.Defs[r.file.Name]; obj != nil {
+		return obj.Pkg()
+	}
+	for _, obj := range r.info.Defs {
+		if obj != nil && obj.Pkg() != nil {
+			return obj.Pkg()
+		}
+	}
+	return nil
+}
+
+// hasForeignUnexported reports whether t names an unexported type of a
+// package other than pkg, which no code of pkg can write.
+func hasForeignUnexported(t types.Type, pkg *types.Package) bool {
+	found := false
+	var visit func(t types.Type, depth int)
+	visit = func(t types.Type, depth int) {
+		if found || depth > 10 {
+			return
+		}
+		switch t := t.(type) {
+		case *types.Named:
+			if o := t.Obj(); o.Pkg() != nil && o.Pkg() != pkg && !o.Exported() {
+				found = true
+			}
+			for i := 0; i < t.TypeArgs().Len(); i++ {
+				visit(t.TypeArgs().At(i), depth+1)
+			}
+		case *types.Pointer:
+			visit(t.Elem(), depth+1)
+		case *types.Slice:
+			visit(t.Elem(), depth+1)
+		case *types.Array:
+			visit(t.Elem(), depth+1)
+		case *types.Map:
+			visit(t.Key(), depth+1)
+			visit(t.Elem(), depth+1)
+		case *types.Chan:
+			visit(t.Elem(), depth+1)
+		case *types.Struct:
+			for i := 0; i < t.NumFields(); i++ {
+				if f := t.Field(i); f.Pkg() != pkg && !f.Exported() {
+					found = true
+				}
+				visit(t.Field(i).Type(), depth+1)
+			}
+		case *types.Signature:
+			for _, tu := range []*types.Tuple{t.Params(), t.Results()} {
+				for i := 0; i < tu.Len(); i++ {
+					visit(tu.At(i).Type(), depth+1)
+				}
+			}
+		}
+	}
+	visit(t, 0)
+	return found
 }
 
 // recvCase is the hooks' case for the receive e of a select's case.
