@@ -86,6 +86,7 @@ type fileRewriter struct {
 	funcLits map[string]int
 	litIndex map[*ast.FuncLit]int
 	changed  bool
+	conds    map[types.Object]bool // see condLockers
 }
 
 // rewriteFile returns the file's new text, or changed false when nothing in
@@ -740,6 +741,7 @@ func (r *fileRewriter) syncCall(call *ast.CallExpr) {
 	expr := "(" + r.moved(sel.X) + ")"
 	t := r.info.TypeOf(sel.X)
 	index := selection.Index()
+	mutex := r.objectOf(sel.X)
 	for _, i := range index[:len(index)-1] {
 		if p, ok := t.Underlying().(*types.Pointer); ok {
 			t = p.Elem()
@@ -751,6 +753,13 @@ func (r *fileRewriter) syncCall(call *ast.CallExpr) {
 		f := st.Field(i)
 		expr += "." + f.Name()
 		t = f.Type()
+		mutex = f
+	}
+	if named.Obj().Name() != "WaitGroup" && mutex != nil && r.condLockers()[mutex] {
+		// Cond.Wait unlocks and locks it again, unseen: the trace would
+		// have two goroutines hold it at once.
+		r.skip(call.Pos(), "a mutex that is a sync.Cond's Locker is not instrumented: Cond.Wait unlocks and relocks it where the hooks cannot see")
+		return
 	}
 	if _, isPtr := t.Underlying().(*types.Pointer); !isPtr {
 		expr = "&" + expr
@@ -758,4 +767,66 @@ func (r *fileRewriter) syncCall(call *ast.CallExpr) {
 	s := r.site(call.Pos(), h.op, r.shortText(sel.X))
 	r.es.drop(r.off(call.Pos()), r.off(call.End()))
 	r.es.replace(r.off(call.Pos()), r.off(call.End()), fmt.Sprintf("%s.%s(%s, %d)", hooksName, h.hook, expr, s))
+}
+
+// objectOf returns the variable or field e names (mu, s.mu, (mu)), or
+// nil.
+func (r *fileRewriter) objectOf(e ast.Expr) types.Object {
+	switch e := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		return r.info.ObjectOf(e)
+	case *ast.SelectorExpr:
+		if sel := r.info.Selections[e]; sel != nil && sel.Kind() == types.FieldVal {
+			return sel.Obj()
+		}
+		return r.info.ObjectOf(e.Sel)
+	case *ast.StarExpr:
+		return r.objectOf(e.X)
+	}
+	return nil
+}
+
+// condLockers returns the variables and fields of the package whose
+// address is a sync.Cond's Locker, by sync.NewCond(&mu) or
+// sync.Cond{L: &mu}, found once per file in the package's type
+// information. A Locker reached otherwise (a pointer variable, another
+// package) is not found.
+func (r *fileRewriter) condLockers() map[types.Object]bool {
+	if r.conds != nil {
+		return r.conds
+	}
+	r.conds = map[types.Object]bool{}
+	add := func(arg ast.Expr) {
+		if u, ok := ast.Unparen(arg).(*ast.UnaryExpr); ok && u.Op == token.AND {
+			arg = u.X
+		}
+		if obj := r.objectOf(arg); obj != nil {
+			r.conds[obj] = true
+		}
+	}
+	for e := range r.info.Types {
+		switch e := e.(type) {
+		case *ast.CallExpr:
+			sel, ok := ast.Unparen(e.Fun).(*ast.SelectorExpr)
+			if !ok || sel.Sel.Name != "NewCond" || len(e.Args) != 1 {
+				continue
+			}
+			if fn, ok := r.info.ObjectOf(sel.Sel).(*types.Func); ok && fn.Pkg() != nil && fn.Pkg().Path() == "sync" {
+				add(e.Args[0])
+			}
+		case *ast.CompositeLit:
+			named, ok := r.info.TypeOf(e).(*types.Named)
+			if !ok || named.Obj().Pkg() == nil || named.Obj().Pkg().Path() != "sync" || named.Obj().Name() != "Cond" {
+				continue
+			}
+			for _, el := range e.Elts {
+				if kv, ok := el.(*ast.KeyValueExpr); ok {
+					if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "L" {
+						add(kv.Value)
+					}
+				}
+			}
+		}
+	}
+	return r.conds
 }
