@@ -403,11 +403,24 @@ func (c *converter) record(r *hooks.Record) {
 		}
 		ch.closed = true
 		// Values whose sends are done but not yet placed are in the
-		// channel before the close.
-		for _, f := range ch.held {
+		// channel before the close; when it is full, the values ahead of
+		// them left it first, to receivers whose records come later.
+		held := ch.held
+		ch.held = nil
+		for _, f := range held {
+			if f.sent {
+				continue
+			}
+			for ch.cap > 0 && len(ch.queue) >= ch.cap {
+				head := ch.queue[0]
+				pr, ok := c.pullRecv(ch, head.ident)
+				if !ok {
+					break
+				}
+				c.pulled(ch, head, &pr)
+			}
 			c.send(ch, f, t, tracer.ConfSlot)
 		}
-		ch.held = nil
 		c.out(tracer.Event{Kind: tracer.KindClose, G: g.id, Ch: ch.id, At: g.at}, t)
 	}
 }
