@@ -81,8 +81,12 @@ type convG struct {
 	spawned bool
 }
 
+// owned is a value a goroutine holds: its identity is its ident and its
+// label together, since values of different types can have equal idents
+// (struct{}{} and 0).
 type owned struct {
 	ident uint64
+	label string
 	v     tracer.ValueID
 }
 
@@ -102,17 +106,18 @@ type convCase struct {
 	f   *inFlight // a send case's value
 }
 
-func (g *convG) own(ident uint64, v tracer.ValueID) {
+func (g *convG) own(ident uint64, label string, v tracer.ValueID) {
 	if len(g.owned) == ownedMax {
 		g.owned = append(g.owned[:0], g.owned[1:]...)
 	}
-	g.owned = append(g.owned, owned{ident, v})
+	g.owned = append(g.owned, owned{ident, label, v})
 }
 
-// takeOwned returns the newest value g owns that is equal to ident, or 0.
-func (g *convG) takeOwned(ident uint64) tracer.ValueID {
+// takeOwned returns the newest value g owns that is equal to ident and
+// shown as label, or 0.
+func (g *convG) takeOwned(ident uint64, label string) tracer.ValueID {
 	for i := len(g.owned) - 1; i >= 0; i-- {
-		if g.owned[i].ident == ident {
+		if g.owned[i].ident == ident && g.owned[i].label == label {
 			v := g.owned[i].v
 			g.owned = append(g.owned[:i], g.owned[i+1:]...)
 			return v
@@ -145,6 +150,7 @@ type inFlight struct {
 	caseK int // a select's send case: its number
 	g     *convG
 	ident uint64
+	label string
 	site  int32
 	sent  bool // its send event is written
 	// unsure is set when, as its send was done, a send of another
@@ -428,7 +434,7 @@ func (c *converter) record(r *hooks.Record) {
 // offer returns the value g sends in r: one it owns that is equal, or one
 // it makes now.
 func (c *converter) offer(g *convG, r *hooks.Record) *inFlight {
-	f := &inFlight{v: g.takeOwned(r.Ident), g: g, ident: r.Ident, site: r.Site}
+	f := &inFlight{v: g.takeOwned(r.Ident, r.Label), g: g, ident: r.Ident, label: r.Label, site: r.Site}
 	if f.v == 0 {
 		c.nextV++
 		f.v = c.nextV
@@ -600,7 +606,7 @@ func (c *converter) recvOf(ch *convChan, g *convG, r *hooks.Record, k int, f *in
 		// receiver's hands.
 		c.Unmatched++
 		c.nextV++
-		g.own(r.Ident, c.nextV)
+		g.own(r.Ident, r.Label, c.nextV)
 		c.out(tracer.Event{Kind: tracer.KindMake, G: g.id, V: c.nextV, Label: r.Label, Conf: tracer.ConfInferred, At: g.at}, t)
 		if k != 0 {
 			c.out(tracer.Event{Kind: tracer.KindRecv, G: g.id, Case: k, Close: true, Conf: tracer.ConfInferred, At: g.at}, t)
@@ -615,7 +621,7 @@ func (c *converter) recvOf(ch *convChan, g *convG, r *hooks.Record, k int, f *in
 	if f.g.sending == f && f.done {
 		f.g.sending = nil
 	}
-	g.own(f.ident, f.v)
+	g.own(f.ident, f.label, f.v)
 	c.out(tracer.Event{Kind: tracer.KindRecv, G: g.id, Ch: ch.id, V: f.v, Conf: conf, Case: k, At: g.at}, t)
 	c.settle(ch, t)
 }
@@ -901,7 +907,7 @@ func (c *converter) withdraw(g *convG, winner int) {
 		if cs.ch != nil {
 			cs.ch.begun = slices.DeleteFunc(cs.ch.begun, func(x *inFlight) bool { return x == cs.f })
 		}
-		g.own(cs.f.ident, cs.f.v)
+		g.own(cs.f.ident, cs.f.label, cs.f.v)
 	}
 }
 
