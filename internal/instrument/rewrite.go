@@ -309,14 +309,57 @@ func (r *fileRewriter) isCommaOK(n *ast.UnaryExpr, stack []ast.Node) bool {
 	return false
 }
 
-// isChan reports whether e is a channel (its underlying type is a chan).
+// isChan reports whether e is a channel: its underlying type is a chan,
+// or it is of a type parameter whose every type is a chan of one element
+// type and direction (C ~chan E), which the hooks' type parameters infer
+// as they do a chan.
 func (r *fileRewriter) isChan(e ast.Expr) bool {
 	t := r.info.TypeOf(e)
 	if t == nil {
 		return false
 	}
-	_, ok := t.Underlying().(*types.Chan)
-	return ok
+	return coreChan(t) != nil
+}
+
+// coreChan returns the channel type t is, or is for every type a type
+// parameter may be, or nil.
+func coreChan(t types.Type) *types.Chan {
+	if c, ok := t.Underlying().(*types.Chan); ok {
+		return c
+	}
+	tp, ok := t.(*types.TypeParam)
+	if !ok {
+		return nil
+	}
+	iface, ok := tp.Constraint().Underlying().(*types.Interface)
+	if !ok {
+		return nil
+	}
+	var core *types.Chan
+	same := func(c *types.Chan) bool {
+		if core == nil {
+			core = c
+		}
+		return c.Dir() == core.Dir() && types.Identical(c.Elem(), core.Elem())
+	}
+	for i := 0; i < iface.NumEmbeddeds(); i++ {
+		var terms []types.Type
+		switch et := iface.EmbeddedType(i).(type) {
+		case *types.Union:
+			for j := 0; j < et.Len(); j++ {
+				terms = append(terms, et.Term(j).Type())
+			}
+		default:
+			terms = append(terms, et)
+		}
+		for _, term := range terms {
+			c, ok := term.Underlying().(*types.Chan)
+			if !ok || !same(c) {
+				return nil
+			}
+		}
+	}
+	return core
 }
 
 // builtin returns the name of the built-in function fun calls, or "".
@@ -544,8 +587,8 @@ func (r *fileRewriter) sendTypeArgs(ch, value ast.Expr) (targs string, ok bool) 
 	if ct == nil || vt == nil {
 		return "", true
 	}
-	c, isChan := ct.Underlying().(*types.Chan)
-	if !isChan {
+	c := coreChan(ct)
+	if c == nil {
 		return "", true
 	}
 	if b, isBasic := vt.(*types.Basic); isBasic && b.Info()&types.IsUntyped != 0 {
