@@ -466,9 +466,20 @@ func (r *fileRewriter) goStmt(n *ast.GoStmt, depth int, fn string) {
 		r.skip(n.Pos(), "go with the built-in "+b+" is not instrumented: its goroutine appears unnamed, from its first event")
 		return
 	}
-	if r.inferredGeneric(fun) {
-		r.skip(n.Pos(), "go with a generic function whose type arguments are inferred is not instrumented: its goroutine appears unnamed, from its first event")
-		return
+	targs := ""
+	if inst, ok := r.inferredGeneric(fun); ok {
+		// Go(f, N) takes f as a value: write the type arguments Go
+		// inferred for the call.
+		var names []string
+		for i := 0; i < inst.TypeArgs.Len(); i++ {
+			name, ok := r.typeName(inst.TypeArgs.At(i))
+			if !ok {
+				r.skip(n.Pos(), "go with a generic function whose inferred type arguments cannot be named in this file is not instrumented: its goroutine appears unnamed, from its first event")
+				return
+			}
+			names = append(names, name)
+		}
+		targs = "[" + strings.Join(names, ", ") + "]"
 	}
 	name := r.shortText(fun)
 	if lit, ok := ast.Unparen(fun).(*ast.FuncLit); ok {
@@ -476,13 +487,13 @@ func (r *fileRewriter) goStmt(n *ast.GoStmt, depth int, fn string) {
 	}
 	s := r.site(n.Pos(), OpGo, name)
 	r.es.open(r.off(fun.Pos()), depth, hooksName+".Go(")
-	r.es.close(r.off(fun.End()), depth, fmt.Sprintf(", %d)", s))
+	r.es.close(r.off(fun.End()), depth, fmt.Sprintf("%s, %d)", targs, s))
 }
 
-// inferredGeneric reports whether fun names a generic function without its
-// type arguments (they are inferred from the call), which cannot be passed
-// as a value.
-func (r *fileRewriter) inferredGeneric(fun ast.Expr) bool {
+// inferredGeneric returns the instance of the generic function fun names
+// without its type arguments (they are inferred from the call), which
+// cannot be passed as a value without them.
+func (r *fileRewriter) inferredGeneric(fun ast.Expr) (types.Instance, bool) {
 	var id *ast.Ident
 	switch f := ast.Unparen(fun).(type) {
 	case *ast.Ident:
@@ -490,10 +501,10 @@ func (r *fileRewriter) inferredGeneric(fun ast.Expr) bool {
 	case *ast.SelectorExpr:
 		id = f.Sel
 	default:
-		return false
+		return types.Instance{}, false
 	}
-	_, ok := r.info.Instances[id]
-	return ok
+	inst, ok := r.info.Instances[id]
+	return inst, ok
 }
 
 // selectStmt turns a select into a switch on the case the hooks' Select
@@ -597,8 +608,19 @@ func (r *fileRewriter) sendTypeArgs(ch, value ast.Expr) (targs string, ok bool) 
 	if types.Identical(vt, c.Elem()) {
 		return "", true
 	}
+	name, ok := r.typeName(c.Elem())
+	if !ok {
+		return "", false
+	}
+	return "[" + name + "]", true
+}
+
+// typeName returns t as this file can write it, or ok false when it
+// cannot: a type of a package the file does not import, or an unexported
+// one of another package.
+func (r *fileRewriter) typeName(t types.Type) (name string, ok bool) {
 	writable := true
-	name := types.TypeString(c.Elem(), func(p *types.Package) string {
+	name = types.TypeString(t, func(p *types.Package) string {
 		if p == r.pkg() {
 			return ""
 		}
@@ -617,10 +639,10 @@ func (r *fileRewriter) sendTypeArgs(ch, value ast.Expr) (targs string, ok bool) 
 		writable = false
 		return p.Name()
 	})
-	if !writable || hasForeignUnexported(c.Elem(), r.pkg()) {
+	if !writable || hasForeignUnexported(t, r.pkg()) {
 		return "", false
 	}
-	return "[" + name + "]", true
+	return name, true
 }
 
 // pkg is the package of the file being rewritten.

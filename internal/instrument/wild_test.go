@@ -30,7 +30,11 @@ import (
 // where CHAN is the channel's name in the trace and each LABEL a value
 // received from it, as the hooks label it (compared as programs_test.go
 // compares labels; a LABEL ending in … matches every label it begins,
-// for labels with an address in them). The run's arguments, if any, are on a line
+// for labels with an address in them), and in lines
+//
+//	// want go NAME | NAME | ...
+//
+// the names of goroutines its go statements start. The run's arguments, if any, are on a line
 // `// args: A B C`.
 func TestWildPrograms(t *testing.T) {
 	dirs, err := filepath.Glob("testdata/wild/*/go.mod")
@@ -47,6 +51,7 @@ func TestWildPrograms(t *testing.T) {
 type wildWant struct {
 	args []string
 	recv map[string][]string // channel → labels received from it
+	goes []string            // goroutines started, by name
 }
 
 func readWildWant(t *testing.T, dir string) wildWant {
@@ -67,6 +72,9 @@ func readWildWant(t *testing.T, dir string) wildWant {
 					t.Fatalf("%s: bad want line %q", name, line)
 				}
 				w.recv[ch] = append(w.recv[ch], strings.Split(labels, " | ")...)
+			}
+			if rest, ok := strings.CutPrefix(line, "// want go "); ok {
+				w.goes = append(w.goes, strings.Split(rest, " | ")...)
 			}
 			if rest, ok := strings.CutPrefix(line, "// args: "); ok {
 				w.args = strings.Fields(rest)
@@ -144,8 +152,11 @@ func testWild(t *testing.T, dir string) {
 	names := map[tracer.ChanID]string{}
 	labels := map[tracer.ValueID]string{}
 	received := map[string][]string{}
+	started := map[string]bool{}
 	for _, e := range evs {
 		switch e.Kind {
+		case tracer.KindGo:
+			started[e.Name] = true
 		case tracer.KindChan:
 			names[e.Ch] = e.Name
 		case tracer.KindMake:
@@ -173,6 +184,11 @@ func testWild(t *testing.T, dir string) {
 				continue
 			}
 			got = slices.Delete(got, i, i+1) // a multiset
+		}
+	}
+	for _, name := range want.goes {
+		if !started[name] {
+			t.Errorf("no goroutine %q started; started %q", name, slices.Sorted(maps.Keys(started)))
 		}
 	}
 	if t.Failed() {

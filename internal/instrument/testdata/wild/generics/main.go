@@ -2,10 +2,13 @@
 // utility package does: Merge[T] fans several channels into one, Map[T,
 // U] transforms a stream, and a generic named channel type has methods.
 // A person should see three producers' values arrive on Merge's output,
-// each squared by Map, and a Pipe[string] carrying words.
+// each squared by Map, and a Pipe[string] carrying words. Every go
+// statement is instrumented, go forward(in, out, f) too, whose type
+// arguments Go infers: its goroutine is named forward.
 //
 // want recv out: 1 | 2 | 3 | 10 | 20 | 30
-// want recv p: "alpha" | "beta"
+// want recv p: "alpha" | "beta" | "gamma"
+// want go forward | Merge.func1 | gen.func1 | p.Put
 package main
 
 import (
@@ -86,6 +89,8 @@ func main() {
 		a, b = b, a
 	}
 	fmt.Println(a, b)
+	go p.Put("gamma")
+	fmt.Println(p.Take())
 
 	explicit := make(chan int)
 	go forward[int, int](gen(7), explicit, func(x int) int { return -x })

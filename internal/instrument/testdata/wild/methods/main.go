@@ -8,6 +8,7 @@
 // want recv inbox: request{id:1 reply:chan@… | request{id:2 reply:chan@…
 // want recv q: "served 1" | "served 2"
 // want recv stop: {}
+// want go s.loop | s.h.ServeOne | start | put | Queue.Put
 package main
 
 import (
