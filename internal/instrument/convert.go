@@ -79,6 +79,11 @@ type convG struct {
 	sel   *convSelect // the select it is in
 	// spawned is set for a goroutine a go event started.
 	spawned bool
+	// heldOn are the channels where it may have sends held (see hold).
+	heldOn []*convChan
+	// endPending is set when it ended with sends held: its end is
+	// written once they are placed.
+	endPending bool
 }
 
 // owned is a value a goroutine holds: its identity is its ident and its
@@ -304,7 +309,12 @@ func (c *converter) record(r *hooks.Record) {
 		c.out(tracer.Event{Kind: tracer.KindGo, G: g.id, Child: child, Name: c.site(r.Site).Name, At: c.at(r.Site)}, t)
 
 	case hooks.KindEnd:
-		if !g.ended {
+		if c.holds(g) {
+			// Sends it did are not placed yet: its end is written after
+			// the last of them (see send), since nothing of a goroutine
+			// comes after its end.
+			g.endPending = true
+		} else if !g.ended {
 			g.ended = true
 			c.out(tracer.Event{Kind: tracer.KindEnd, G: g.id}, t)
 		}
@@ -411,22 +421,7 @@ func (c *converter) record(r *hooks.Record) {
 		// Values whose sends are done but not yet placed are in the
 		// channel before the close; when it is full, the values ahead of
 		// them left it first, to receivers whose records come later.
-		held := ch.held
-		ch.held = nil
-		for _, f := range held {
-			if f.sent {
-				continue
-			}
-			for ch.cap > 0 && len(ch.queue) >= ch.cap {
-				head := ch.queue[0]
-				pr, ok := c.pullRecv(ch, head.ident)
-				if !ok {
-					break
-				}
-				c.pulled(ch, head, &pr)
-			}
-			c.send(ch, f, t, tracer.ConfSlot)
-		}
+		c.placeHeld(ch, t)
 		c.out(tracer.Event{Kind: tracer.KindClose, G: g.id, Ch: ch.id, At: g.at}, t)
 	}
 }
@@ -480,11 +475,56 @@ func (c *converter) send(ch *convChan, f *inFlight, t int64, conf string) {
 		c.Slot++
 	}
 	c.out(tracer.Event{Kind: tracer.KindSend, G: f.g.id, Ch: ch.id, V: f.v, Conf: conf, Case: f.caseK, At: c.at(f.site)}, t)
+	if g := f.g; g.endPending && !c.holds(g) {
+		g.endPending, g.ended = false, true
+		c.out(tracer.Event{Kind: tracer.KindEnd, G: g.id}, t)
+	}
+}
+
+// placeHeld writes the held sends of ch, in the order they were
+// done, with conf "slot" (their order was not settled): when the channel
+// is full, the values ahead of them left it first, to receivers whose
+// records come later.
+func (c *converter) placeHeld(ch *convChan, t int64) {
+	// Each stays held until it is written: the end of a goroutine that
+	// ended with sends held waits for the last (see send).
+	for _, f := range slices.Clone(ch.held) {
+		for !f.sent && len(ch.queue) > 0 && len(ch.queue) >= max(ch.cap, 1) {
+			head := ch.queue[0]
+			pr, ok := c.pullRecv(ch, head.ident)
+			if !ok {
+				break
+			}
+			c.pulled(ch, head, &pr)
+		}
+		if f.sent {
+			continue // settled while making room
+		}
+		ch.held = slices.DeleteFunc(ch.held, func(x *inFlight) bool { return x == f })
+		c.send(ch, f, t, tracer.ConfSlot)
+	}
+}
+
+// holds reports whether g has sends done and not yet placed.
+func (c *converter) holds(g *convG) bool {
+	for _, ch := range g.heldOn {
+		if slices.ContainsFunc(ch.held, func(f *inFlight) bool { return f.g == g && !f.sent }) {
+			return true
+		}
+	}
+	return false
 }
 
 // hold keeps f, a send done on a buffered channel, until its place in the
 // channel's queue is known.
 func (c *converter) hold(ch *convChan, f *inFlight) {
+	if !slices.Contains(f.g.heldOn, ch) {
+		// Forget the channels where f.g has nothing held any more.
+		f.g.heldOn = slices.DeleteFunc(f.g.heldOn, func(x *convChan) bool {
+			return !slices.ContainsFunc(x.held, func(h *inFlight) bool { return h.g == f.g })
+		})
+		f.g.heldOn = append(f.g.heldOn, ch)
+	}
 	for _, set := range [][]*inFlight{ch.begun, ch.held} {
 		for _, x := range set {
 			if x.g != f.g {
@@ -563,7 +603,7 @@ func (c *converter) rendezvous(ch *convChan, f *inFlight, t int64) {
 	}
 	// No receive of it within reach (a receiver outside the instrumented
 	// code, or too far ahead): the value stays in the channel.
-	ch.held = append(ch.held, f)
+	c.hold(ch, f)
 }
 
 // recv writes g's receive r from ch, tied to the send that delivered it;
@@ -698,6 +738,12 @@ func (c *converter) finish(end Ending, mainGoid uint64) {
 		ch.held = nil
 	}
 	t := c.int64T()
+	for _, g := range c.order {
+		if g.endPending && !g.ended {
+			g.endPending, g.ended = false, true
+			c.out(tracer.Event{Kind: tracer.KindEnd, G: g.id}, t)
+		}
+	}
 	var live []*convG
 	for _, g := range c.order {
 		if !g.ended && c.gs[g.goid] == g {
