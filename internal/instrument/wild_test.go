@@ -34,7 +34,12 @@ import (
 //
 //	// want go NAME | NAME | ...
 //
-// the names of goroutines its go statements start. The run's arguments, if any, are on a line
+// the names of goroutines its go statements start, and
+//
+//	// want make LABEL
+//
+// a value made in the trace (one that appears in a receiver's hands,
+// sent by code that is not instrumented). The run's arguments, if any, are on a line
 // `// args: A B C`.
 func TestWildPrograms(t *testing.T) {
 	dirs, err := filepath.Glob("testdata/wild/*/go.mod")
@@ -52,6 +57,7 @@ type wildWant struct {
 	args []string
 	recv map[string][]string // channel → labels received from it
 	goes []string            // goroutines started, by name
+	made []string            // values made
 }
 
 func readWildWant(t *testing.T, dir string) wildWant {
@@ -75,6 +81,9 @@ func readWildWant(t *testing.T, dir string) wildWant {
 			}
 			if rest, ok := strings.CutPrefix(line, "// want go "); ok {
 				w.goes = append(w.goes, strings.Split(rest, " | ")...)
+			}
+			if rest, ok := strings.CutPrefix(line, "// want make "); ok {
+				w.made = append(w.made, rest)
 			}
 			if rest, ok := strings.CutPrefix(line, "// args: "); ok {
 				w.args = strings.Fields(rest)
@@ -173,17 +182,17 @@ func testWild(t *testing.T, dir string) {
 	for ch, ls := range want.recv {
 		got := received[ch]
 		for _, l := range ls {
-			i := slices.IndexFunc(got, func(g string) bool {
-				if prefix, ok := strings.CutSuffix(l, "…"); ok && strings.HasPrefix(g, prefix) {
-					return true
-				}
-				return sameLabel(g, l)
-			})
+			i := slices.IndexFunc(got, func(g string) bool { return labelMatches(g, l) })
 			if i < 0 {
 				t.Errorf("channel %q: %q never received; received %q (channels: %q)", ch, l, got, slices.Sorted(maps.Keys(received)))
 				continue
 			}
 			got = slices.Delete(got, i, i+1) // a multiset
+		}
+	}
+	for _, l := range want.made {
+		if !slices.ContainsFunc(slices.Collect(maps.Values(labels)), func(g string) bool { return labelMatches(g, l) }) {
+			t.Errorf("no value %q made", l)
 		}
 	}
 	for _, name := range want.goes {
@@ -194,4 +203,14 @@ func testWild(t *testing.T, dir string) {
 	if t.Failed() {
 		t.Logf("trace:\n%s", dump(evs))
 	}
+}
+
+// labelMatches reports whether the label got is the one a program's header
+// wants: want ending in … matches every label it begins, else as
+// sameLabel.
+func labelMatches(got, want string) bool {
+	if prefix, ok := strings.CutSuffix(want, "…"); ok && strings.HasPrefix(got, prefix) {
+		return true
+	}
+	return sameLabel(got, want)
 }

@@ -2,12 +2,15 @@
 // across several files (main.go, pipeline.go, and a file kept only by a
 // //go:build constraint), a package whose name (pool) differs from its
 // directory (internal/workers), and a file excluded by a build tag that
-// is never set. A person should see pool's workers receive the jobs and
-// main receive the results.
+// is never set, and a send the rewriter must leave alone (readers.go).
+// A person should see pool's workers receive the jobs and main receive
+// the results; the reader sent on rch by the send left alone appears in
+// main's hands when it receives it (made there, conf inferred).
 //
 // want recv jobs: 1 | 2 | 3
 // want recv results: 2 | 4 | 6
 // want recv stage: "linux-or-not"
+// want make &Reader{s:"hello"…
 package main
 
 import (
@@ -29,4 +32,5 @@ func main() {
 	sort.Ints(got)
 	fmt.Println(got)
 	fmt.Println(platformStage())
+	fmt.Println(readOne())
 }
