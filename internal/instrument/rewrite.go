@@ -575,10 +575,23 @@ func (r *fileRewriter) selectStmt(n *ast.SelectStmt) {
 		}
 		clauses = append(clauses, cl)
 	}
+	// A case written over several lines moves to the switch's line: its
+	// text goes there on one line, and its newlines stay where it was,
+	// after its new head, so that every line keeps its number.
+	for _, cl := range clauses {
+		if why := r.unflattenable(cl.cc); why != "" {
+			r.skip(cl.cc.Pos(), "a select with a case over several lines "+why+" is not instrumented")
+			return
+		}
+	}
 	for _, cl := range clauses {
 		lo, hi := r.off(cl.cc.Case), r.off(cl.cc.Colon)+1
+		cl.prefix += strings.Repeat("\n", strings.Count(string(r.src[lo:hi]), "\n"))
 		r.es.drop(lo, hi)
 		r.es.replace(lo, hi, cl.head+cl.prefix)
+	}
+	for i := range inits {
+		inits[i] = strings.ReplaceAll(inits[i], "\n", " ")
 	}
 	args := append([]string{fmt.Sprint(s), fmt.Sprint(hasDefault)}, vars...)
 	head := fmt.Sprintf("switch %s := %s; %s.Select(%s) {", strings.Join(vars, ", "), strings.Join(inits, ", "), hooksName, strings.Join(args, ", "))
@@ -703,6 +716,30 @@ func hasForeignUnexported(t types.Type, pkg *types.Package) bool {
 	}
 	visit(t, 0)
 	return found
+}
+
+// unflattenable says why the case cc, written over several lines, cannot
+// be written on one: a line comment in it would swallow the rest of the
+// line, a raw string over several lines would change. "" when it can.
+func (r *fileRewriter) unflattenable(cc *ast.CommClause) string {
+	if cc.Comm == nil || r.line(cc.Case) == r.line(cc.Colon) {
+		return ""
+	}
+	for _, cg := range r.file.Comments {
+		for _, c := range cg.List {
+			if c.Pos() >= cc.Case && c.Pos() < cc.Colon && strings.HasPrefix(c.Text, "//") {
+				return "with a line comment in it"
+			}
+		}
+	}
+	why := ""
+	ast.Inspect(cc.Comm, func(n ast.Node) bool {
+		if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING && strings.Contains(lit.Value, "\n") {
+			why = "with a raw string over several lines in it"
+		}
+		return why == ""
+	})
+	return why
 }
 
 // recvCase is the hooks' case for the receive e of a select's case.
