@@ -586,7 +586,7 @@ func (r *fileRewriter) selectStmt(n *ast.SelectStmt) {
 	}
 	for _, cl := range clauses {
 		lo, hi := r.off(cl.cc.Case), r.off(cl.cc.Colon)+1
-		cl.prefix += strings.Repeat("\n", strings.Count(string(r.src[lo:hi]), "\n"))
+		cl.prefix = strings.ReplaceAll(cl.prefix, "\n", " ") + strings.Repeat("\n", strings.Count(string(r.src[lo:hi]), "\n"))
 		r.es.drop(lo, hi)
 		r.es.replace(lo, hi, cl.head+cl.prefix)
 	}

@@ -6,7 +6,7 @@
 // print the same: every position stays the user's own line.
 //
 // want recv out: result{ID:1 Note:"first"} | result{ID:2 Note:"second"}
-// want recv in: "from a call"
+// want recv in: "from a call" | "into a map"
 //
 // A case over several lines with a line comment in it cannot be moved to
 // one line: that select is left alone (a skip says so), and the value it
@@ -59,6 +59,13 @@ func main() {
 		}
 	}
 	fmt.Println(<-out)
+	counts := map[string]string{}
+	in <- "into a map"
+	select {
+	case counts[fmt.Sprint("k",
+		1)] = <-in:
+		fmt.Println(counts, "at", line())
+	}
 	out <- result{
 		ID:   2,
 		Note: "second",
