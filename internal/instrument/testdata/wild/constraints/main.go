@@ -6,7 +6,8 @@
 // int. A person should see every value received from its channel.
 //
 // want recv c: 1 | 2 | 3
-// want recv items: "q1" | "q2"
+// want recv items: "q1" | "q2" | "q3"
+// want go q.Fill
 // want recv jobs: 5 | 6
 // want recv src: 10 | 20 | 30
 package main
@@ -51,6 +52,14 @@ func (q *Queue[T]) Pop() (T, bool) {
 	}
 }
 
+// Fill pushes vs and says when it is done.
+func (q *Queue[T]) Fill(done chan<- bool, vs ...T) {
+	for _, v := range vs {
+		q.Push(v)
+	}
+	done <- true
+}
+
 type Jobs = chan int
 
 // Received yields what ch carries until it is closed.
@@ -72,6 +81,14 @@ func main() {
 	q.Push("q2")
 	for range 3 {
 		fmt.Println(q.Pop())
+	}
+
+	filled := make(chan bool)
+	go q.Fill(filled, "q3")
+	<-filled
+	switch v := any(<-q.items).(type) {
+	case string:
+		fmt.Println("a string", v)
 	}
 
 	var jobs Jobs = make(Jobs, 2)
