@@ -39,7 +39,9 @@ import (
 //	// want make LABEL
 //
 // a value made in the trace (one that appears in a receiver's hands,
-// sent by code that is not instrumented). The run's arguments, if any, are on a line
+// sent by code that is not instrumented). `// tags: T` builds both with
+// -tags T; `// want nothing recorded` is for a program with nothing to
+// record. The run's arguments, if any, are on a line
 // `// args: A B C`.
 func TestWildPrograms(t *testing.T) {
 	dirs, err := filepath.Glob("testdata/wild/*/go.mod")
@@ -58,6 +60,8 @@ type wildWant struct {
 	recv map[string][]string // channel → labels received from it
 	goes []string            // goroutines started, by name
 	made []string            // values made
+	tags string              // -tags
+	none bool                // nothing to record
 }
 
 func readWildWant(t *testing.T, dir string) wildWant {
@@ -85,6 +89,12 @@ func readWildWant(t *testing.T, dir string) wildWant {
 			if rest, ok := strings.CutPrefix(line, "// want make "); ok {
 				w.made = append(w.made, rest)
 			}
+			if rest, ok := strings.CutPrefix(line, "// tags: "); ok {
+				w.tags = rest
+			}
+			if line == "// want nothing recorded" {
+				w.none = true
+			}
 			if rest, ok := strings.CutPrefix(line, "// args: "); ok {
 				w.args = strings.Fields(rest)
 			}
@@ -101,7 +111,7 @@ func testWild(t *testing.T, dir string) {
 
 	// Plainly.
 	plainBin := filepath.Join(work, "plain")
-	build := exec.Command("go", "build", "-o", plainBin, ".")
+	build := exec.Command("go", "build", "-tags="+want.tags, "-o", plainBin, ".")
 	build.Dir = dir
 	build.Env = append(os.Environ(), "GOWORK=off")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -120,7 +130,7 @@ func testWild(t *testing.T, dir string) {
 	}
 
 	// Traced.
-	b, err := Instrument(ctx, Options{Dir: dir, Work: filepath.Join(work, "instrumented")})
+	b, err := Instrument(ctx, Options{Dir: dir, Work: filepath.Join(work, "instrumented"), Tags: want.tags})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +186,10 @@ func testWild(t *testing.T, dir string) {
 			}
 		}
 	}
-	if len(want.recv) == 0 {
+	if want.none && len(evs) != 0 {
+		t.Errorf("%d events, want none", len(evs))
+	}
+	if len(want.recv) == 0 && !want.none {
 		t.Errorf("the program's header names no value received (// want recv CHAN: LABEL | ...)")
 	}
 	for ch, ls := range want.recv {
