@@ -11,8 +11,9 @@
 // want recv errs: *errors.errorString
 // want recv ptrs: &Account{Owner:"ann" Balance:10} | nil
 //
-// An error shows as its type only (the hooks do not read another
-// package's unexported fields): a person would rather see "disk full".
+// An error shows as its type only (hooks/label.go labels a value that
+// implements error by its type, so as not to call its Error method): a
+// person would rather see "disk full", which its fields hold.
 package main
 
 import (
