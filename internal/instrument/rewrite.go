@@ -87,6 +87,7 @@ type fileRewriter struct {
 	litIndex map[*ast.FuncLit]int
 	changed  bool
 	conds    map[types.Object]bool // see condLockers
+	typesPkg *types.Package        // see pkg
 }
 
 // rewriteFile returns the file's new text, or changed false when nothing in
@@ -658,17 +659,18 @@ func (r *fileRewriter) typeName(t types.Type) (name string, ok bool) {
 	return name, true
 }
 
-// pkg is the package of the file being rewritten.
+// pkg is the package of the file being rewritten: that of the first
+// object the package defines (the package clause's name defines none).
 func (r *fileRewriter) pkg() *types.Package {
-	if obj := r.info.Defs[r.file.Name]; obj != nil {
-		return obj.Pkg()
-	}
-	for _, obj := range r.info.Defs {
-		if obj != nil && obj.Pkg() != nil {
-			return obj.Pkg()
+	if r.typesPkg == nil {
+		for _, obj := range r.info.Defs {
+			if obj != nil && obj.Pkg() != nil {
+				r.typesPkg = obj.Pkg()
+				break
+			}
 		}
 	}
-	return nil
+	return r.typesPkg
 }
 
 // hasForeignUnexported reports whether t names an unexported type of a
