@@ -235,6 +235,7 @@ func (r *fileRewriter) node(n ast.Node, stack []ast.Node, fn string) {
 		if _, isGo := parent(1).(*ast.GoStmt); !isGo {
 			r.syncCall(n)
 		}
+		r.waitGroupGo(n, depth, fn)
 		switch r.builtin(n.Fun) {
 		case "close":
 			if len(n.Args) != 1 {
@@ -489,6 +490,43 @@ func (r *fileRewriter) goStmt(n *ast.GoStmt, depth int, fn string) {
 	s := r.site(n.Pos(), OpGo, name)
 	r.es.open(r.off(fun.Pos()), depth, hooksName+".Go(")
 	r.es.close(r.off(fun.End()), depth, fmt.Sprintf("%s, %d)", targs, s))
+}
+
+// waitGroupGo turns wg.Go(f) (Go 1.25) into wg.Go(_handoff.Go(f, N)):
+// the goroutine WaitGroup.Go starts runs f wrapped as a go statement's
+// function is, so the trace has its go event, its name and its end.
+func (r *fileRewriter) waitGroupGo(call *ast.CallExpr, depth int, fn string) {
+	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+	if !ok || sel.Sel.Name != "Go" || len(call.Args) != 1 {
+		return
+	}
+	selection := r.info.Selections[sel]
+	if selection == nil || selection.Kind() != types.MethodVal {
+		return
+	}
+	m, ok := selection.Obj().(*types.Func)
+	if !ok || m.Pkg() == nil || m.Pkg().Path() != "sync" {
+		return
+	}
+	recv := m.Type().(*types.Signature).Recv()
+	if recv == nil {
+		return
+	}
+	rt := recv.Type()
+	if p, ok := rt.(*types.Pointer); ok {
+		rt = p.Elem()
+	}
+	if named, ok := rt.(*types.Named); !ok || named.Obj().Name() != "WaitGroup" {
+		return
+	}
+	f := call.Args[0]
+	name := r.shortText(f)
+	if lit, ok := ast.Unparen(f).(*ast.FuncLit); ok {
+		name = fmt.Sprintf("%s.func%d", fn, r.litIndex[lit])
+	}
+	s := r.site(call.Pos(), OpGo, name)
+	r.es.open(r.off(f.Pos()), depth, hooksName+".Go(")
+	r.es.close(r.off(f.End()), depth, fmt.Sprintf(", %d)", s))
 }
 
 // inferredGeneric returns the instance of the generic function fun names

@@ -1,14 +1,15 @@
 // Command modern is Go 1.25 code: goroutines started by
-// sync.WaitGroup.Go (inside the standard library, so the trace sees them
-// from their first event, unnamed), a mutex embedded in a type that
-// wraps Lock with its own method, channels in a map of structs, for
-// *p = range ch and for _ = range ch. A person should see every value
-// received, from goroutines the trace could not name.
+// sync.WaitGroup.Go (the standard library starts them: the rewriter wraps
+// the function as it does a go statement's, so they are named main.func1
+// and started by main), a mutex embedded in a type that wraps Lock with
+// its own method, channels in a map of structs, for *p = range ch and
+// for _ = range ch. A person should see every value received.
 //
 // want recv results: 1 | 4 | 9 | 16
 // want recv ch: "via map"
 // want recv nums: 5 | 6
 // want recv drain: "x" | "y"
+// want go main.func1
 package main
 
 import (
