@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"slices"
 	"strings"
 )
 
@@ -218,6 +219,10 @@ func (r *fileRewriter) node(n ast.Node, stack []ast.Node, fn string) {
 		hook := "Recv"
 		if r.isCommaOK(n, stack) {
 			hook = "Recv2"
+			if as := r.namedOK(n, stack); as != nil {
+				r.recvNamedOK(n, as, stack, depth)
+				return
+			}
 		} else if r.isContextDone(n.X) {
 			hook = "WaitDone" // the wait for a context's end, as a select's done case
 		}
@@ -309,6 +314,69 @@ func (r *fileRewriter) isCommaOK(n *ast.UnaryExpr, stack []ast.Node) bool {
 		return len(p.Names) == 2 && len(p.Values) == 1
 	}
 	return false
+}
+
+// namedOK returns the assignment v, ok = <-ch that n is the receive of
+// when ok is of a named bool type (the comma-ok's untyped bool is
+// assignable to it, the hook's bool is not), else nil.
+func (r *fileRewriter) namedOK(n *ast.UnaryExpr, stack []ast.Node) *ast.AssignStmt {
+	i := len(stack) - 1
+	for i >= 0 {
+		if _, ok := stack[i].(*ast.ParenExpr); ok {
+			i--
+			continue
+		}
+		break
+	}
+	if i < 0 {
+		return nil
+	}
+	as, ok := stack[i].(*ast.AssignStmt)
+	if !ok || as.Tok != token.ASSIGN || len(as.Lhs) != 2 {
+		return nil
+	}
+	t := r.info.TypeOf(as.Lhs[1])
+	if t == nil || types.Identical(t, types.Typ[types.Bool]) {
+		return nil
+	}
+	return as
+}
+
+// recvNamedOK rewrites v, ok = <-ch, ok of a named bool type, into
+//
+//	{ var _handoff_v1, _handoff_ok2 = _handoff.Recv2(ch, N); v, ok = _handoff_v1, _handoff_ok2 == true }
+//
+// where the comparison is the untyped bool Go's own receive gives. A
+// block is a statement: where the assignment is not one in a list (an
+// if's or a for's init or post), the receive is left alone.
+func (r *fileRewriter) recvNamedOK(n *ast.UnaryExpr, as *ast.AssignStmt, stack []ast.Node, depth int) {
+	inList := false
+	for i := len(stack) - 1; i >= 1; i-- {
+		if stack[i] == as {
+			switch p := stack[i-1].(type) {
+			case *ast.BlockStmt:
+				inList = true
+			case *ast.CaseClause:
+				inList = slices.Contains(p.Body, ast.Stmt(as))
+			case *ast.CommClause:
+				inList = slices.Contains(p.Body, ast.Stmt(as))
+			}
+			break
+		}
+	}
+	if !inList {
+		r.skip(n.Pos(), "v, ok = <-ch with ok of a named bool type, outside a list of statements, is not instrumented")
+		return
+	}
+	s := r.site(n.Pos(), OpRecv, r.shortText(n.X))
+	v, ok := r.hidden("v"), r.hidden("ok")
+	lhs := []string{r.moved(as.Lhs[0]), r.moved(as.Lhs[1])}
+	lo := r.off(as.Pos())
+	r.es.drop(lo, r.off(as.TokPos))
+	r.es.replace(lo, r.off(as.TokPos)+1, fmt.Sprintf("{ var %s, %s =", v, ok))
+	r.es.replace(r.off(n.OpPos), r.off(n.OpPos)+2, hooksName+".Recv2(")
+	r.es.close(r.off(n.X.End()), depth, fmt.Sprintf(", %d)", s))
+	r.es.close(r.off(as.End()), 0, fmt.Sprintf("; %s, %s = %s, %s == true }", lhs[0], lhs[1], v, ok))
 }
 
 // isChan reports whether e is a channel: its underlying type is a chan,
@@ -609,6 +677,9 @@ func (r *fileRewriter) selectStmt(n *ast.SelectStmt) {
 			rhs := c + ".V"
 			if len(lhs) == 2 {
 				rhs += ", " + c + ".OK"
+				if t := r.info.TypeOf(comm.Lhs[1]); comm.Tok == token.ASSIGN && t != nil && !types.Identical(t, types.Typ[types.Bool]) {
+					rhs += " == true" // the untyped bool a named bool type takes
+				}
 			}
 			cl.prefix = fmt.Sprintf(" %s %s %s;", strings.Join(lhs, ", "), comm.Tok, rhs)
 		}
