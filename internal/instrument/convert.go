@@ -88,10 +88,19 @@ type convG struct {
 	sel   *convSelect // the select it is in
 	// spawned is set for a goroutine a go event started.
 	spawned bool
+	// heldOn are the channels where it may have sends held (see hold).
+	heldOn []*convChan
+	// endPending is set when it ended with sends held: its end is
+	// written once they are placed.
+	endPending bool
 }
 
+// owned is a value a goroutine holds: its identity is its ident and its
+// label together, since values of different types can have equal idents
+// (struct{}{} and 0).
 type owned struct {
 	ident uint64
+	label string
 	v     tracer.ValueID
 }
 
@@ -111,17 +120,18 @@ type convCase struct {
 	f   *inFlight // a send case's value
 }
 
-func (g *convG) own(ident uint64, v tracer.ValueID) {
+func (g *convG) own(ident uint64, label string, v tracer.ValueID) {
 	if len(g.owned) == ownedMax {
 		g.owned = append(g.owned[:0], g.owned[1:]...)
 	}
-	g.owned = append(g.owned, owned{ident, v})
+	g.owned = append(g.owned, owned{ident, label, v})
 }
 
-// takeOwned returns the newest value g owns that is equal to ident, or 0.
-func (g *convG) takeOwned(ident uint64) tracer.ValueID {
+// takeOwned returns the newest value g owns that is equal to ident and
+// shown as label, or 0.
+func (g *convG) takeOwned(ident uint64, label string) tracer.ValueID {
 	for i := len(g.owned) - 1; i >= 0; i-- {
-		if g.owned[i].ident == ident {
+		if g.owned[i].ident == ident && g.owned[i].label == label {
 			v := g.owned[i].v
 			g.owned = append(g.owned[:i], g.owned[i+1:]...)
 			return v
@@ -154,6 +164,7 @@ type inFlight struct {
 	caseK int // a select's send case: its number
 	g     *convG
 	ident uint64
+	label string
 	site  int32
 	sent  bool // its send event is written
 	// unsure is set when, as its send was done, a send of another
@@ -307,7 +318,12 @@ func (c *converter) record(r *hooks.Record) {
 		c.out(tracer.Event{Kind: tracer.KindGo, G: g.id, Child: child, Name: c.site(r.Site).Name, At: c.at(r.Site)}, t)
 
 	case hooks.KindEnd:
-		if !g.ended {
+		if c.holds(g) {
+			// Sends it did are not placed yet: its end is written after
+			// the last of them (see send), since nothing of a goroutine
+			// comes after its end.
+			g.endPending = true
+		} else if !g.ended {
 			g.ended = true
 			c.out(tracer.Event{Kind: tracer.KindEnd, G: g.id}, t)
 		}
@@ -415,15 +431,9 @@ func (c *converter) record(r *hooks.Record) {
 		}
 		ch.closed = true
 		// Values whose sends are done but not yet placed are in the
-		// channel before the close; room is made for them by the receives
-		// that came first.
-		for _, f := range ch.held {
-			c.drain(ch, len(ch.queue)-max(ch.cap, 1)+1)
-			if len(ch.queue) < max(ch.cap, 1) {
-				c.send(ch, f, t, tracer.ConfSlot)
-			}
-		}
-		ch.held = nil
+		// channel before the close; when it is full, the values ahead of
+		// them left it first, to receivers whose records come later.
+		c.placeHeld(ch, t)
 		c.out(tracer.Event{Kind: tracer.KindClose, G: g.id, Ch: ch.id, At: g.at}, t)
 	}
 }
@@ -431,7 +441,7 @@ func (c *converter) record(r *hooks.Record) {
 // offer returns the value g sends in r: one it owns that is equal, or one
 // it makes now.
 func (c *converter) offer(g *convG, r *hooks.Record) *inFlight {
-	f := &inFlight{v: g.takeOwned(r.Ident), g: g, ident: r.Ident, site: r.Site}
+	f := &inFlight{v: g.takeOwned(r.Ident, r.Label), g: g, ident: r.Ident, label: r.Label, site: r.Site}
 	if f.v == 0 {
 		c.nextV++
 		f.v = c.nextV
@@ -511,11 +521,59 @@ func (c *converter) send(ch *convChan, f *inFlight, t int64, conf string) {
 		c.Slot++
 	}
 	c.out(tracer.Event{Kind: tracer.KindSend, G: f.g.id, Ch: ch.id, V: f.v, Conf: conf, Case: f.caseK, At: c.at(f.site)}, t)
+	if g := f.g; g.endPending && !c.holds(g) {
+		g.endPending, g.ended = false, true
+		c.out(tracer.Event{Kind: tracer.KindEnd, G: g.id}, t)
+	}
+}
+
+// placeHeld writes the held sends of ch, in the order they were
+// done, with conf "slot" (their order was not settled): when the channel
+// is full, the values ahead of them left it first, to receivers whose
+// records come later.
+func (c *converter) placeHeld(ch *convChan, t int64) {
+	// Each stays held until it is written: the end of a goroutine that
+	// ended with sends held waits for the last (see send).
+	for _, f := range slices.Clone(ch.held) {
+		for !f.sent && len(ch.queue) > 0 && len(ch.queue) >= max(ch.cap, 1) {
+			head := ch.queue[0]
+			pr, ok := c.pullRecv(ch, head.ident)
+			if !ok {
+				break
+			}
+			c.pulled(ch, head, &pr)
+		}
+		if f.sent {
+			continue // settled while making room
+		}
+		if len(ch.queue) >= max(ch.cap, 1) {
+			continue // no room, and no receive ahead made some: it stays held
+		}
+		ch.held = slices.DeleteFunc(ch.held, func(x *inFlight) bool { return x == f })
+		c.send(ch, f, t, tracer.ConfSlot)
+	}
+}
+
+// holds reports whether g has sends done and not yet placed.
+func (c *converter) holds(g *convG) bool {
+	for _, ch := range g.heldOn {
+		if slices.ContainsFunc(ch.held, func(f *inFlight) bool { return f.g == g && !f.sent }) {
+			return true
+		}
+	}
+	return false
 }
 
 // hold keeps f, a send done on a buffered channel, until its place in the
 // channel's queue is known.
 func (c *converter) hold(ch *convChan, f *inFlight) {
+	if !slices.Contains(f.g.heldOn, ch) {
+		// Forget the channels where f.g has nothing held any more.
+		f.g.heldOn = slices.DeleteFunc(f.g.heldOn, func(x *convChan) bool {
+			return !slices.ContainsFunc(x.held, func(h *inFlight) bool { return h.g == f.g })
+		})
+		f.g.heldOn = append(f.g.heldOn, ch)
+	}
 	for _, set := range [][]*inFlight{ch.begun, ch.held} {
 		for _, x := range set {
 			if x.g != f.g {
@@ -594,7 +652,7 @@ func (c *converter) rendezvous(ch *convChan, f *inFlight, t int64) {
 	}
 	// No receive of it within reach (a receiver outside the instrumented
 	// code, or too far ahead): the value stays in the channel.
-	ch.held = append(ch.held, f)
+	c.hold(ch, f)
 }
 
 // recv writes g's receive r from ch, tied to the send that delivered it;
@@ -637,7 +695,7 @@ func (c *converter) recvOf(ch *convChan, g *convG, r *hooks.Record, k int, f *in
 		// receiver's hands.
 		c.Unmatched++
 		c.nextV++
-		g.own(r.Ident, c.nextV)
+		g.own(r.Ident, r.Label, c.nextV)
 		c.out(tracer.Event{Kind: tracer.KindMake, G: g.id, V: c.nextV, Label: r.Label, Conf: tracer.ConfInferred, At: g.at}, t)
 		if k != 0 {
 			c.out(tracer.Event{Kind: tracer.KindRecv, G: g.id, Case: k, Close: true, Conf: tracer.ConfInferred, At: g.at}, t)
@@ -652,7 +710,7 @@ func (c *converter) recvOf(ch *convChan, g *convG, r *hooks.Record, k int, f *in
 	if f.g.sending == f && f.done {
 		f.g.sending = nil
 	}
-	g.own(f.ident, f.v)
+	g.own(f.ident, f.label, f.v)
 	c.out(tracer.Event{Kind: tracer.KindRecv, G: g.id, Ch: ch.id, V: f.v, Conf: conf, Case: k, At: g.at}, t)
 	c.settle(ch, t)
 }
@@ -738,6 +796,12 @@ func (c *converter) finish(end Ending, mainGoid uint64) {
 		ch.held = nil
 	}
 	t := c.int64T()
+	for _, g := range c.order {
+		if g.endPending && !g.ended {
+			g.endPending, g.ended = false, true
+			c.out(tracer.Event{Kind: tracer.KindEnd, G: g.id}, t)
+		}
+	}
 	var live []*convG
 	for _, g := range c.order {
 		if !g.ended && c.gs[g.goid] == g {
@@ -949,7 +1013,7 @@ func (c *converter) withdraw(g *convG, winner int) {
 		if cs.ch != nil {
 			cs.ch.begun = slices.DeleteFunc(cs.ch.begun, func(x *inFlight) bool { return x == cs.f })
 		}
-		g.own(cs.f.ident, cs.f.v)
+		g.own(cs.f.ident, cs.f.label, cs.f.v)
 	}
 }
 

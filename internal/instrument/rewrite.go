@@ -5,6 +5,7 @@ import (
 	"go/ast"
 	"go/token"
 	"go/types"
+	"slices"
 	"strings"
 )
 
@@ -86,6 +87,8 @@ type fileRewriter struct {
 	funcLits map[string]int
 	litIndex map[*ast.FuncLit]int
 	changed  bool
+	conds    map[types.Object]bool // see condLockers
+	typesPkg *types.Package        // see pkg
 }
 
 // rewriteFile returns the file's new text, or changed false when nothing in
@@ -196,8 +199,13 @@ func (r *fileRewriter) node(n ast.Node, stack []ast.Node, fn string) {
 		if cc, ok := parent(1).(*ast.CommClause); ok && cc.Comm == n {
 			return // the select rewrites it
 		}
+		targs, ok := r.sendTypeArgs(n.Chan, n.Value)
+		if !ok {
+			r.skip(n.Pos(), "a send of a value whose type differs from the channel's element type, which cannot be named in this file, is not instrumented")
+			return
+		}
 		s := r.site(n.Pos(), OpSend, r.shortText(n.Chan))
-		r.es.open(r.off(n.Chan.Pos()), depth, hooksName+".Send(")
+		r.es.open(r.off(n.Chan.Pos()), depth, hooksName+".Send"+targs+"(")
 		r.es.replace(r.off(n.Arrow), r.off(n.Arrow)+2, ",")
 		r.es.close(r.off(n.Value.End()), depth, fmt.Sprintf(", %d)", s))
 
@@ -211,6 +219,10 @@ func (r *fileRewriter) node(n ast.Node, stack []ast.Node, fn string) {
 		hook := "Recv"
 		if r.isCommaOK(n, stack) {
 			hook = "Recv2"
+			if as := r.namedOK(n, stack); as != nil {
+				r.recvNamedOK(n, as, stack, depth)
+				return
+			}
 		} else if r.isContextDone(n.X) {
 			hook = "WaitDone" // the wait for a context's end, as a select's done case
 		}
@@ -228,6 +240,7 @@ func (r *fileRewriter) node(n ast.Node, stack []ast.Node, fn string) {
 		if _, isGo := parent(1).(*ast.GoStmt); !isGo {
 			r.syncCall(n)
 		}
+		r.waitGroupGo(n, depth, fn)
 		switch r.builtin(n.Fun) {
 		case "close":
 			if len(n.Args) != 1 {
@@ -303,14 +316,120 @@ func (r *fileRewriter) isCommaOK(n *ast.UnaryExpr, stack []ast.Node) bool {
 	return false
 }
 
-// isChan reports whether e is a channel (its underlying type is a chan).
+// namedOK returns the assignment v, ok = <-ch that n is the receive of
+// when ok is of a named bool type (the comma-ok's untyped bool is
+// assignable to it, the hook's bool is not), else nil.
+func (r *fileRewriter) namedOK(n *ast.UnaryExpr, stack []ast.Node) *ast.AssignStmt {
+	i := len(stack) - 1
+	for i >= 0 {
+		if _, ok := stack[i].(*ast.ParenExpr); ok {
+			i--
+			continue
+		}
+		break
+	}
+	if i < 0 {
+		return nil
+	}
+	as, ok := stack[i].(*ast.AssignStmt)
+	if !ok || as.Tok != token.ASSIGN || len(as.Lhs) != 2 {
+		return nil
+	}
+	t := r.info.TypeOf(as.Lhs[1])
+	if t == nil || types.Identical(t, types.Typ[types.Bool]) {
+		return nil
+	}
+	return as
+}
+
+// recvNamedOK rewrites v, ok = <-ch, ok of a named bool type, into
+//
+//	{ var _handoff_v1, _handoff_ok2 = _handoff.Recv2(ch, N); v, ok = _handoff_v1, _handoff_ok2 == true }
+//
+// where the comparison is the untyped bool Go's own receive gives. A
+// block is a statement: where the assignment is not one in a list (an
+// if's or a for's init or post), the receive is left alone.
+func (r *fileRewriter) recvNamedOK(n *ast.UnaryExpr, as *ast.AssignStmt, stack []ast.Node, depth int) {
+	inList := false
+	for i := len(stack) - 1; i >= 1; i-- {
+		if stack[i] == as {
+			switch p := stack[i-1].(type) {
+			case *ast.BlockStmt:
+				inList = true
+			case *ast.CaseClause:
+				inList = slices.Contains(p.Body, ast.Stmt(as))
+			case *ast.CommClause:
+				inList = slices.Contains(p.Body, ast.Stmt(as))
+			}
+			break
+		}
+	}
+	if !inList {
+		r.skip(n.Pos(), "v, ok = <-ch with ok of a named bool type, outside a list of statements, is not instrumented")
+		return
+	}
+	s := r.site(n.Pos(), OpRecv, r.shortText(n.X))
+	v, ok := r.hidden("v"), r.hidden("ok")
+	lhs := []string{r.moved(as.Lhs[0]), r.moved(as.Lhs[1])}
+	lo := r.off(as.Pos())
+	r.es.drop(lo, r.off(as.TokPos))
+	r.es.replace(lo, r.off(as.TokPos)+1, fmt.Sprintf("{ var %s, %s =", v, ok))
+	r.es.replace(r.off(n.OpPos), r.off(n.OpPos)+2, hooksName+".Recv2(")
+	r.es.close(r.off(n.X.End()), depth, fmt.Sprintf(", %d)", s))
+	r.es.close(r.off(as.End()), 0, fmt.Sprintf("; %s, %s = %s, %s == true }", lhs[0], lhs[1], v, ok))
+}
+
+// isChan reports whether e is a channel: its underlying type is a chan,
+// or it is of a type parameter whose every type is a chan of one element
+// type and direction (C ~chan E), which the hooks' type parameters infer
+// as they do a chan.
 func (r *fileRewriter) isChan(e ast.Expr) bool {
 	t := r.info.TypeOf(e)
 	if t == nil {
 		return false
 	}
-	_, ok := t.Underlying().(*types.Chan)
-	return ok
+	return coreChan(t) != nil
+}
+
+// coreChan returns the channel type t is, or is for every type a type
+// parameter may be, or nil.
+func coreChan(t types.Type) *types.Chan {
+	if c, ok := t.Underlying().(*types.Chan); ok {
+		return c
+	}
+	tp, ok := t.(*types.TypeParam)
+	if !ok {
+		return nil
+	}
+	iface, ok := tp.Constraint().Underlying().(*types.Interface)
+	if !ok {
+		return nil
+	}
+	var core *types.Chan
+	same := func(c *types.Chan) bool {
+		if core == nil {
+			core = c
+		}
+		return c.Dir() == core.Dir() && types.Identical(c.Elem(), core.Elem())
+	}
+	for i := 0; i < iface.NumEmbeddeds(); i++ {
+		var terms []types.Type
+		switch et := iface.EmbeddedType(i).(type) {
+		case *types.Union:
+			for j := 0; j < et.Len(); j++ {
+				terms = append(terms, et.Term(j).Type())
+			}
+		default:
+			terms = append(terms, et)
+		}
+		for _, term := range terms {
+			c, ok := term.Underlying().(*types.Chan)
+			if !ok || !same(c) {
+				return nil
+			}
+		}
+	}
+	return core
 }
 
 // builtin returns the name of the built-in function fun calls, or "".
@@ -417,9 +536,20 @@ func (r *fileRewriter) goStmt(n *ast.GoStmt, depth int, fn string) {
 		r.skip(n.Pos(), "go with the built-in "+b+" is not instrumented: its goroutine appears unnamed, from its first event")
 		return
 	}
-	if r.inferredGeneric(fun) {
-		r.skip(n.Pos(), "go with a generic function whose type arguments are inferred is not instrumented: its goroutine appears unnamed, from its first event")
-		return
+	targs := ""
+	if inst, ok := r.inferredGeneric(fun); ok {
+		// Go(f, N) takes f as a value: write the type arguments Go
+		// inferred for the call.
+		var names []string
+		for i := 0; i < inst.TypeArgs.Len(); i++ {
+			name, ok := r.typeName(inst.TypeArgs.At(i))
+			if !ok {
+				r.skip(n.Pos(), "go with a generic function whose inferred type arguments cannot be named in this file is not instrumented: its goroutine appears unnamed, from its first event")
+				return
+			}
+			names = append(names, name)
+		}
+		targs = "[" + strings.Join(names, ", ") + "]"
 	}
 	name := r.shortText(fun)
 	if lit, ok := ast.Unparen(fun).(*ast.FuncLit); ok {
@@ -427,13 +557,50 @@ func (r *fileRewriter) goStmt(n *ast.GoStmt, depth int, fn string) {
 	}
 	s := r.site(n.Pos(), OpGo, name)
 	r.es.open(r.off(fun.Pos()), depth, hooksName+".Go(")
-	r.es.close(r.off(fun.End()), depth, fmt.Sprintf(", %d)", s))
+	r.es.close(r.off(fun.End()), depth, fmt.Sprintf("%s, %d)", targs, s))
 }
 
-// inferredGeneric reports whether fun names a generic function without its
-// type arguments (they are inferred from the call), which cannot be passed
-// as a value.
-func (r *fileRewriter) inferredGeneric(fun ast.Expr) bool {
+// waitGroupGo turns wg.Go(f) (Go 1.25) into wg.Go(_handoff.Go(f, N)):
+// the goroutine WaitGroup.Go starts runs f wrapped as a go statement's
+// function is, so the trace has its go event, its name and its end.
+func (r *fileRewriter) waitGroupGo(call *ast.CallExpr, depth int, fn string) {
+	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+	if !ok || sel.Sel.Name != "Go" || len(call.Args) != 1 {
+		return
+	}
+	selection := r.info.Selections[sel]
+	if selection == nil || selection.Kind() != types.MethodVal {
+		return
+	}
+	m, ok := selection.Obj().(*types.Func)
+	if !ok || m.Pkg() == nil || m.Pkg().Path() != "sync" {
+		return
+	}
+	recv := m.Type().(*types.Signature).Recv()
+	if recv == nil {
+		return
+	}
+	rt := recv.Type()
+	if p, ok := rt.(*types.Pointer); ok {
+		rt = p.Elem()
+	}
+	if named, ok := rt.(*types.Named); !ok || named.Obj().Name() != "WaitGroup" {
+		return
+	}
+	f := call.Args[0]
+	name := r.shortText(f)
+	if lit, ok := ast.Unparen(f).(*ast.FuncLit); ok {
+		name = fmt.Sprintf("%s.func%d", fn, r.litIndex[lit])
+	}
+	s := r.site(call.Pos(), OpGo, name)
+	r.es.open(r.off(f.Pos()), depth, hooksName+".Go(")
+	r.es.close(r.off(f.End()), depth, fmt.Sprintf(", %d)", s))
+}
+
+// inferredGeneric returns the instance of the generic function fun names
+// without its type arguments (they are inferred from the call), which
+// cannot be passed as a value without them.
+func (r *fileRewriter) inferredGeneric(fun ast.Expr) (types.Instance, bool) {
 	var id *ast.Ident
 	switch f := ast.Unparen(fun).(type) {
 	case *ast.Ident:
@@ -441,10 +608,10 @@ func (r *fileRewriter) inferredGeneric(fun ast.Expr) bool {
 	case *ast.SelectorExpr:
 		id = f.Sel
 	default:
-		return false
+		return types.Instance{}, false
 	}
-	_, ok := r.info.Instances[id]
-	return ok
+	inst, ok := r.info.Instances[id]
+	return inst, ok
 }
 
 // selectStmt turns a select into a switch on the case the hooks' Select
@@ -493,7 +660,12 @@ func (r *fileRewriter) selectStmt(n *ast.SelectStmt) {
 		cl := clause{cc: cc, head: fmt.Sprintf("case %d:", k)}
 		switch comm := cc.Comm.(type) {
 		case *ast.SendStmt:
-			inits = append(inits, fmt.Sprintf("%s.CaseSend(%s, %s)", hooksName, r.moved(comm.Chan), r.moved(comm.Value)))
+			targs, ok := r.sendTypeArgs(comm.Chan, comm.Value)
+			if !ok {
+				r.skip(n.Pos(), "a select sending a value whose type differs from the channel's element type, which cannot be named in this file, is not instrumented")
+				return
+			}
+			inits = append(inits, fmt.Sprintf("%s.CaseSend%s(%s, %s)", hooksName, targs, r.moved(comm.Chan), r.moved(comm.Value)))
 		case *ast.ExprStmt:
 			inits = append(inits, r.recvCase(comm.X))
 		case *ast.AssignStmt:
@@ -505,19 +677,180 @@ func (r *fileRewriter) selectStmt(n *ast.SelectStmt) {
 			rhs := c + ".V"
 			if len(lhs) == 2 {
 				rhs += ", " + c + ".OK"
+				if t := r.info.TypeOf(comm.Lhs[1]); comm.Tok == token.ASSIGN && t != nil && !types.Identical(t, types.Typ[types.Bool]) {
+					rhs += " == true" // the untyped bool a named bool type takes
+				}
 			}
 			cl.prefix = fmt.Sprintf(" %s %s %s;", strings.Join(lhs, ", "), comm.Tok, rhs)
 		}
 		clauses = append(clauses, cl)
 	}
+	// A case written over several lines moves to the switch's line: its
+	// text goes there on one line, and its newlines stay where it was,
+	// after its new head, so that every line keeps its number.
+	for _, cl := range clauses {
+		if why := r.unflattenable(cl.cc); why != "" {
+			r.skip(cl.cc.Pos(), "a select with a case over several lines "+why+" is not instrumented")
+			return
+		}
+	}
 	for _, cl := range clauses {
 		lo, hi := r.off(cl.cc.Case), r.off(cl.cc.Colon)+1
+		cl.prefix = strings.ReplaceAll(cl.prefix, "\n", " ") + strings.Repeat("\n", strings.Count(string(r.src[lo:hi]), "\n"))
 		r.es.drop(lo, hi)
 		r.es.replace(lo, hi, cl.head+cl.prefix)
+	}
+	for i := range inits {
+		inits[i] = strings.ReplaceAll(inits[i], "\n", " ")
 	}
 	args := append([]string{fmt.Sprint(s), fmt.Sprint(hasDefault)}, vars...)
 	head := fmt.Sprintf("switch %s := %s; %s.Select(%s) {", strings.Join(vars, ", "), strings.Join(inits, ", "), hooksName, strings.Join(args, ", "))
 	r.es.replace(r.off(n.Pos()), r.off(n.Body.Lbrace)+1, head)
+}
+
+// sendTypeArgs returns the type arguments a hook that sends value on ch
+// needs written out: none when Go infers them (the value's type is the
+// element type, or the value is untyped), else [E] with the element type
+// E, as when a concrete value is sent on a channel of an interface or a
+// chan on a channel of receive-only channels (Go does not infer E from a
+// value merely assignable to it). ok is false when E cannot be written in
+// this file: a type of a package it does not import, or an unexported
+// one of another package.
+func (r *fileRewriter) sendTypeArgs(ch, value ast.Expr) (targs string, ok bool) {
+	ct, vt := r.info.TypeOf(ch), r.info.TypeOf(value)
+	if ct == nil || vt == nil {
+		return "", true
+	}
+	c := coreChan(ct)
+	if c == nil {
+		return "", true
+	}
+	if b, isBasic := vt.(*types.Basic); isBasic && b.Info()&types.IsUntyped != 0 {
+		return "", true
+	}
+	if types.Identical(vt, c.Elem()) {
+		return "", true
+	}
+	name, ok := r.typeName(c.Elem())
+	if !ok {
+		return "", false
+	}
+	return "[" + name + "]", true
+}
+
+// typeName returns t as this file can write it, or ok false when it
+// cannot: a type of a package the file does not import, or an unexported
+// one of another package.
+func (r *fileRewriter) typeName(t types.Type) (name string, ok bool) {
+	writable := true
+	name = types.TypeString(t, func(p *types.Package) string {
+		if p == r.pkg() {
+			return ""
+		}
+		for _, imp := range r.file.Imports {
+			if strings.Trim(imp.Path.Value, "`\"") != p.Path() {
+				continue
+			}
+			if imp.Name != nil {
+				if imp.Name.Name == "_" || imp.Name.Name == "." {
+					break
+				}
+				return imp.Name.Name
+			}
+			return p.Name()
+		}
+		writable = false
+		return p.Name()
+	})
+	if !writable || hasForeignUnexported(t, r.pkg()) {
+		return "", false
+	}
+	return name, true
+}
+
+// pkg is the package of the file being rewritten: that of the first
+// object the package defines (the package clause's name defines none).
+func (r *fileRewriter) pkg() *types.Package {
+	if r.typesPkg == nil {
+		for _, obj := range r.info.Defs {
+			if obj != nil && obj.Pkg() != nil {
+				r.typesPkg = obj.Pkg()
+				break
+			}
+		}
+	}
+	return r.typesPkg
+}
+
+// hasForeignUnexported reports whether t names an unexported type of a
+// package other than pkg, which no code of pkg can write.
+func hasForeignUnexported(t types.Type, pkg *types.Package) bool {
+	found := false
+	var visit func(t types.Type, depth int)
+	visit = func(t types.Type, depth int) {
+		if found || depth > 10 {
+			return
+		}
+		switch t := t.(type) {
+		case *types.Named:
+			if o := t.Obj(); o.Pkg() != nil && o.Pkg() != pkg && !o.Exported() {
+				found = true
+			}
+			for i := 0; i < t.TypeArgs().Len(); i++ {
+				visit(t.TypeArgs().At(i), depth+1)
+			}
+		case *types.Pointer:
+			visit(t.Elem(), depth+1)
+		case *types.Slice:
+			visit(t.Elem(), depth+1)
+		case *types.Array:
+			visit(t.Elem(), depth+1)
+		case *types.Map:
+			visit(t.Key(), depth+1)
+			visit(t.Elem(), depth+1)
+		case *types.Chan:
+			visit(t.Elem(), depth+1)
+		case *types.Struct:
+			for i := 0; i < t.NumFields(); i++ {
+				if f := t.Field(i); f.Pkg() != pkg && !f.Exported() {
+					found = true
+				}
+				visit(t.Field(i).Type(), depth+1)
+			}
+		case *types.Signature:
+			for _, tu := range []*types.Tuple{t.Params(), t.Results()} {
+				for i := 0; i < tu.Len(); i++ {
+					visit(tu.At(i).Type(), depth+1)
+				}
+			}
+		}
+	}
+	visit(t, 0)
+	return found
+}
+
+// unflattenable says why the case cc, written over several lines, cannot
+// be written on one: a line comment in it would swallow the rest of the
+// line, a raw string over several lines would change. "" when it can.
+func (r *fileRewriter) unflattenable(cc *ast.CommClause) string {
+	if cc.Comm == nil || r.line(cc.Case) == r.line(cc.Colon) {
+		return ""
+	}
+	for _, cg := range r.file.Comments {
+		for _, c := range cg.List {
+			if c.Pos() >= cc.Case && c.Pos() < cc.Colon && strings.HasPrefix(c.Text, "//") {
+				return "with a line comment in it"
+			}
+		}
+	}
+	why := ""
+	ast.Inspect(cc.Comm, func(n ast.Node) bool {
+		if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING && strings.Contains(lit.Value, "\n") {
+			why = "with a raw string over several lines in it"
+		}
+		return why == ""
+	})
+	return why
 }
 
 // recvCase is the hooks' case for the receive e of a select's case.
@@ -621,6 +954,7 @@ func (r *fileRewriter) syncCall(call *ast.CallExpr) {
 	expr := "(" + r.moved(sel.X) + ")"
 	t := r.info.TypeOf(sel.X)
 	index := selection.Index()
+	mutex := r.objectOf(sel.X)
 	for _, i := range index[:len(index)-1] {
 		if p, ok := t.Underlying().(*types.Pointer); ok {
 			t = p.Elem()
@@ -632,6 +966,13 @@ func (r *fileRewriter) syncCall(call *ast.CallExpr) {
 		f := st.Field(i)
 		expr += "." + f.Name()
 		t = f.Type()
+		mutex = f
+	}
+	if named.Obj().Name() != "WaitGroup" && mutex != nil && r.condLockers()[mutex] {
+		// Cond.Wait unlocks and locks it again, unseen: the trace would
+		// have two goroutines hold it at once.
+		r.skip(call.Pos(), "a mutex that is a sync.Cond's Locker is not instrumented: Cond.Wait unlocks and relocks it where the hooks cannot see")
+		return
 	}
 	if _, isPtr := t.Underlying().(*types.Pointer); !isPtr {
 		expr = "&" + expr
@@ -639,4 +980,66 @@ func (r *fileRewriter) syncCall(call *ast.CallExpr) {
 	s := r.site(call.Pos(), h.op, r.shortText(sel.X))
 	r.es.drop(r.off(call.Pos()), r.off(call.End()))
 	r.es.replace(r.off(call.Pos()), r.off(call.End()), fmt.Sprintf("%s.%s(%s, %d)", hooksName, h.hook, expr, s))
+}
+
+// objectOf returns the variable or field e names (mu, s.mu, (mu)), or
+// nil.
+func (r *fileRewriter) objectOf(e ast.Expr) types.Object {
+	switch e := ast.Unparen(e).(type) {
+	case *ast.Ident:
+		return r.info.ObjectOf(e)
+	case *ast.SelectorExpr:
+		if sel := r.info.Selections[e]; sel != nil && sel.Kind() == types.FieldVal {
+			return sel.Obj()
+		}
+		return r.info.ObjectOf(e.Sel)
+	case *ast.StarExpr:
+		return r.objectOf(e.X)
+	}
+	return nil
+}
+
+// condLockers returns the variables and fields of the package whose
+// address is a sync.Cond's Locker, by sync.NewCond(&mu) or
+// sync.Cond{L: &mu}, found once per file in the package's type
+// information. A Locker reached otherwise (a pointer variable, another
+// package) is not found.
+func (r *fileRewriter) condLockers() map[types.Object]bool {
+	if r.conds != nil {
+		return r.conds
+	}
+	r.conds = map[types.Object]bool{}
+	add := func(arg ast.Expr) {
+		if u, ok := ast.Unparen(arg).(*ast.UnaryExpr); ok && u.Op == token.AND {
+			arg = u.X
+		}
+		if obj := r.objectOf(arg); obj != nil {
+			r.conds[obj] = true
+		}
+	}
+	for e := range r.info.Types {
+		switch e := e.(type) {
+		case *ast.CallExpr:
+			sel, ok := ast.Unparen(e.Fun).(*ast.SelectorExpr)
+			if !ok || sel.Sel.Name != "NewCond" || len(e.Args) != 1 {
+				continue
+			}
+			if fn, ok := r.info.ObjectOf(sel.Sel).(*types.Func); ok && fn.Pkg() != nil && fn.Pkg().Path() == "sync" {
+				add(e.Args[0])
+			}
+		case *ast.CompositeLit:
+			named, ok := r.info.TypeOf(e).(*types.Named)
+			if !ok || named.Obj().Pkg() == nil || named.Obj().Pkg().Path() != "sync" || named.Obj().Name() != "Cond" {
+				continue
+			}
+			for _, el := range e.Elts {
+				if kv, ok := el.(*ast.KeyValueExpr); ok {
+					if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "L" {
+						add(kv.Value)
+					}
+				}
+			}
+		}
+	}
+	return r.conds
 }

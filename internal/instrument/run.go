@@ -161,6 +161,11 @@ type Stats struct {
 // Convert reads the records of a run and gives emit its trace, event by
 // event, ended as end says the program ended.
 func Convert(records string, sites []Site, end Ending, emit func(*tracer.Event) error) (Stats, error) {
+	if fi, err := os.Stat(records); err == nil && fi.Size() == 0 {
+		// No file of the program was rewritten (it has nothing to
+		// record), so the hooks were not even linked: an empty trace.
+		return Stats{}, nil
+	}
 	rf, err := hooks.OpenRecords(records)
 	if err != nil {
 		return Stats{}, err

@@ -1,0 +1,3 @@
+module example.com/selectstress
+
+go 1.22

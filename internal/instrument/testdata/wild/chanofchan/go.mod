@@ -1,0 +1,3 @@
+module example.com/chanofchan
+
+go 1.22

@@ -1,0 +1,3 @@
+module example.com/deadlock-select
+
+go 1.22

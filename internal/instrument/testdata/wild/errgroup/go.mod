@@ -1,0 +1,3 @@
+module example.com/errgroup
+
+go 1.22

@@ -1,0 +1,3 @@
+module example.com/indexed
+
+go 1.22

@@ -1,0 +1,3 @@
+module example.com/loopvar-go122
+
+go 1.22

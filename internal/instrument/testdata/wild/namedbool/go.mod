@@ -1,0 +1,3 @@
+module example.com/namedbool
+
+go 1.22

@@ -1,0 +1,3 @@
+module example.com/nochan
+
+go 1.22

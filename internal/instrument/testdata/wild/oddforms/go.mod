@@ -1,0 +1,3 @@
+module example.com/oddforms
+
+go 1.22

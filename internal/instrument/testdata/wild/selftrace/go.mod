@@ -1,0 +1,3 @@
+module example.com/selftrace
+
+go 1.22

@@ -1,0 +1,3 @@
+module example.com/stmtforms
+
+go 1.22

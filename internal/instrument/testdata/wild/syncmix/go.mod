@@ -1,0 +1,3 @@
+module example.com/syncmix
+
+go 1.22
