@@ -177,7 +177,10 @@ func testWild(t *testing.T, dir string) {
 		case tracer.KindGo:
 			started[e.Name] = true
 		case tracer.KindChan:
-			names[e.Ch] = e.Name
+			// Channels made at one line are numbered (ch, ch #2): the
+			// header names them all by the line's name.
+			name, _, _ := strings.Cut(e.Name, " #")
+			names[e.Ch] = name
 		case tracer.KindMake:
 			labels[e.V] = e.Label
 		case tracer.KindRecv:
