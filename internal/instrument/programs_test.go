@@ -112,7 +112,7 @@ func testProgram(t *testing.T, dir string) {
 	if err := tracer.Validate(evs); err != nil {
 		t.Fatalf("the trace is not valid: %v\n%s", err, dump(evs))
 	}
-	if st.Unfinished != 0 || st.Truncated {
+	if st.Unfinished > running(evs) || st.Truncated {
 		t.Errorf("stats %+v: records lost", st)
 	}
 
@@ -213,4 +213,23 @@ func dump(evs []tracer.Event) string {
 		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// running counts the goroutines a go event started that had not ended when
+// the trace did: only they may have been writing a record when the process
+// ended (a goroutine's last record, its end, races main's return), so only
+// they may leave records unfinished.
+func running(evs []tracer.Event) int {
+	n := 0
+	for _, e := range evs {
+		switch e.Kind {
+		case tracer.KindGo:
+			n++
+		case tracer.KindEnd:
+			if e.G != 1 {
+				n--
+			}
+		}
+	}
+	return n
 }

@@ -164,7 +164,7 @@ func testWild(t *testing.T, dir string) {
 	if err := tracer.Validate(evs); err != nil {
 		t.Fatalf("the trace is not valid: %v\n%s", err, dump(evs))
 	}
-	if st.Unfinished != 0 || st.Truncated {
+	if st.Unfinished > running(evs) || st.Truncated {
 		t.Errorf("stats %+v: records lost", st)
 	}
 
