@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/handoff-viz/handoff/internal/instrument"
@@ -27,8 +29,10 @@ Builds the test binaries of PACKAGES (default ".") of the module in the
 current directory, with the packages' and their tests' channel
 operations, selects, go statements and sync waits instrumented at compile
 time; runs each in its package's directory, as go test does (always: a
-cached result would record nothing), and writes a trace per package,
-NAME.test.handoff.jsonl.gz, with check's findings on stderr. Flags after
+cached result would record nothing), one run per test, and writes a
+trace per test, PKG.TestName.handoff.jsonl.gz (--per-package: one run and
+trace per package, PKG.test.handoff.jsonl.gz), with check's findings on
+stderr. Flags after
 -- go to the test binaries (-run, -v, -count, ... as go test takes them).
 The exit status is 1 when a package's tests failed, as go test's.`
 
@@ -40,6 +44,50 @@ var testBinaryFlags = map[string]bool{
 	"skip": true, "timeout": true, "v": true, "coverprofile": true, "cpuprofile": true, "memprofile": true,
 }
 
+// listTests lists the tests of t that its -run (in args) selects, as
+// -test.list prints them.
+func listTests(ctx context.Context, t instrument.TestBinary, args []string) ([]string, error) {
+	pattern := "."
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, "-test.run="); ok {
+			pattern = v
+		}
+	}
+	for i, a := range args {
+		if a == "-test.run" && i+1 < len(args) {
+			pattern = args[i+1]
+		}
+	}
+	cmd := exec.CommandContext(ctx, t.Binary, "-test.list", pattern)
+	cmd.Dir = t.Dir
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, err
+	}
+	var tests []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, "Test") {
+			tests = append(tests, strings.TrimSpace(line))
+		}
+	}
+	return tests, nil
+}
+
+// withoutRun returns args without their -test.run flag.
+func withoutRun(args []string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		switch {
+		case strings.HasPrefix(args[i], "-test.run="):
+		case args[i] == "-test.run":
+			i++
+		default:
+			out = append(out, args[i])
+		}
+	}
+	return out
+}
+
 func runTest(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("test", testSynopsis, stderr)
 	outDir := fs.String("o", "", "write the traces into `dir` (default: the current directory)")
@@ -47,6 +95,7 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	limit := fs.Int64("limit", 1<<30, "the most `bytes` of records a test binary keeps (96 bytes each)")
 	quiet := fs.Bool("q", false, "print only the findings, not the summary")
 	inst := addInstrumentFlags(fs)
+	perPackage := fs.Bool("per-package", false, "one trace per package, not one per test")
 	var testArgs []string
 	for i, a := range args {
 		if a == "--" {
@@ -112,35 +161,61 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	}
 	status := exitOK
 	names := map[string]int{}
-	for i, t := range b.Tests {
-		name := path.Base(t.ImportPath)
-		if names[name]++; names[name] > 1 {
-			name = fmt.Sprintf("%s-%d", name, names[name])
+	runs := 0
+	for _, t := range b.Tests {
+		pkgName := path.Base(t.ImportPath)
+		if names[pkgName]++; names[pkgName] > 1 {
+			pkgName = fmt.Sprintf("%s-%d", pkgName, names[pkgName])
 		}
-		out := filepath.Join(*outDir, name+".test.handoff.jsonl.gz")
-		records := filepath.Join(work, fmt.Sprintf("records-%d", i))
-		end, err := t.Run(ctx, instrument.RunOptions{Args: binArgs, Stdout: stdout, Stderr: stderr, Records: records, Limit: *limit, Timeout: *timeout})
-		if err != nil {
-			return fail(stderr, exitUsage, "test: %v", err)
-		}
-		if end.ExitCode != 0 || end.Timeout != "" {
-			status = 1
-		}
-		n, findings, st, err := writeProgramTrace(out, "handoff test "+t.ImportPath, b, records, end)
-		if err != nil {
-			return fail(stderr, exitUsage, "test: %s: %v", t.ImportPath, err)
-		}
-		if !*quiet {
-			fmt.Fprintf(stderr, "handoff: %s: %d events (%d records) written to %s\n", t.ImportPath, n, st.Records, out)
-			if end.Timeout != "" {
-				fmt.Fprintf(stderr, "handoff: --timeout %s ended the test binary\n", end.Timeout)
+		// A trace per test, by its name, unless the tests cannot be
+		// listed or one per package was asked for.
+		type testRun struct{ name, file string }
+		var todo []testRun
+		if !*perPackage {
+			tests, err := listTests(ctx, t, binArgs)
+			if err != nil {
+				fmt.Fprintf(stderr, "handoff: %s: listing its tests: %v; one trace for the package\n", t.ImportPath, err)
 			}
-			if st.Truncated {
-				fmt.Fprintf(stderr, "handoff: the records filled --limit %d: the trace stops there\n", *limit)
+			for _, name := range tests {
+				todo = append(todo, testRun{name, pkgName + "." + name + ".handoff.jsonl.gz"})
 			}
 		}
-		for _, f := range findings {
-			fmt.Fprintf(stderr, "handoff: %s\n", f)
+		if len(todo) == 0 {
+			todo = []testRun{{"", pkgName + ".test.handoff.jsonl.gz"}}
+		}
+		for _, tr := range todo {
+			args := binArgs
+			source := "handoff test " + t.ImportPath
+			if tr.name != "" {
+				args = append(withoutRun(binArgs), "-test.run=^"+regexp.QuoteMeta(tr.name)+"$")
+				source += " " + tr.name
+			}
+			out := filepath.Join(*outDir, tr.file)
+			runs++
+			records := filepath.Join(work, fmt.Sprintf("records-%d", runs))
+			end, err := t.Run(ctx, instrument.RunOptions{Args: args, Stdout: stdout, Stderr: stderr, Records: records, Limit: *limit, Timeout: *timeout})
+			if err != nil {
+				return fail(stderr, exitUsage, "test: %v", err)
+			}
+			if end.ExitCode != 0 || end.Timeout != "" {
+				status = 1
+			}
+			n, findings, st, err := writeProgramTrace(out, source, b, records, end)
+			if err != nil {
+				return fail(stderr, exitUsage, "test: %s: %v", t.ImportPath, err)
+			}
+			if !*quiet {
+				fmt.Fprintf(stderr, "handoff: %s: %d events (%d records) written to %s\n", strings.TrimPrefix(source, "handoff test "), n, st.Records, out)
+				if end.Timeout != "" {
+					fmt.Fprintf(stderr, "handoff: --timeout %s ended the test binary\n", end.Timeout)
+				}
+				if st.Truncated {
+					fmt.Fprintf(stderr, "handoff: the records filled --limit %d: the trace stops there\n", *limit)
+				}
+			}
+			for _, f := range findings {
+				fmt.Fprintf(stderr, "handoff: %s\n", f)
+			}
 		}
 	}
 	return status

@@ -209,19 +209,31 @@ func TestFirstOnly(t *testing.T) {
 	if !strings.Contains(stderr.String(), "at squares.go:9): goroutine") || !strings.Contains(stderr.String(), "blocked on send") {
 		t.Errorf("the goroutine TestFirstOnly leaks (it sends 9, nobody receives) is not named:\n%s", stderr.String())
 	}
-	out := filepath.Join(dir, "squares.test.handoff.jsonl.gz")
-	_, evs, err := loadInput(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tracer.Validate(evs); err != nil {
-		t.Fatal(err)
+	// A trace per test, by its name: the leak is in TestFirstOnly's.
+	for test, leaks := range map[string]int{"TestSquares": 0, "TestFirstOnly": 1} {
+		out := filepath.Join(dir, "squares."+test+".handoff.jsonl.gz")
+		_, evs, err := loadInput(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(tracer.Check(evs)); n != leaks {
+			t.Errorf("%s: %d findings, want %d", out, n, leaks)
+		}
 	}
 
 	stdout.Reset()
 	stderr.Reset()
-	if code := run([]string{"test", "-C", dir, "-o", dir, "--", "-run", "TestSquares"}, &stdout, &stderr); code != 0 || strings.Contains(stderr.String(), "leaked-goroutine") {
-		t.Errorf("-run TestSquares: status %d, want 0 and no leak; stderr:\n%s", code, stderr.String())
+	if code := run([]string{"test", "-C", dir, "-o", dir, "--", "-run", "TestSquares"}, &stdout, &stderr); code != 0 || strings.Contains(stderr.String(), "leaked-goroutine") || strings.Contains(stderr.String(), "TestFirstOnly") {
+		t.Errorf("-run TestSquares: status %d, want 0, no leak and no TestFirstOnly; stderr:\n%s", code, stderr.String())
+	}
+
+	// One trace for the package.
+	stderr.Reset()
+	if code := run([]string{"test", "-C", dir, "-o", dir, "--per-package"}, &stdout, &stderr); code != 0 || strings.Count(stderr.String(), "leaked-goroutine") != 1 {
+		t.Errorf("--per-package: status %d, want 0 and the one leak; stderr:\n%s", code, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "squares.test.handoff.jsonl.gz")); err != nil {
+		t.Error(err)
 	}
 }
 
