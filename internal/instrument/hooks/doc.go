@@ -126,8 +126,10 @@
 // four elements of a slice or array, 64 bytes of a string. Integers, floats,
 // quoted strings, bools, structs as Job{ID:3 Name:"a"} (the type's name
 // when it is 16 bytes or shorter), arrays and slices as [1 2 3 4 …+2],
-// values whose type implements error as that type's name (never by calling
-// Error), nil pointers, maps and channels as "nil". A map shows its type and
+// values whose type implements error by their contents, never by calling
+// Error (a pointer to a struct as one level of the struct,
+// &errorString{s:"disk full"}; otherwise, and in a race build, the type's
+// name), nil pointers, maps and channels as "nil". A map shows its type and
 // length and is never iterated: the sender may still be writing it, and
 // iterating could end the program with "concurrent map iteration and map
 // write".

@@ -105,9 +105,17 @@ func (l *labeler) value(v reflect.Value, depth int, deref bool) {
 	}
 	t := v.Type()
 	if t.Kind() != reflect.Interface && t.Implements(errorType) {
-		// An error by its type: its Error method is the user's code.
+		// An error by its contents, never its Error method (the user's
+		// code): a pointer to a struct shows one level of the struct, as
+		// any pointer does (&errorString{s:"disk full"}); otherwise, and
+		// in a race build, the type.
 		if isNilable(v) && v.IsNil() {
 			l.str("nil")
+			return
+		}
+		if v.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct && deref && !raceBuild && depth < labelDepth {
+			l.str("&")
+			l.value(v.Elem(), depth+1, false)
 			return
 		}
 		l.str(t.String())

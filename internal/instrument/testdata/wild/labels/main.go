@@ -8,12 +8,11 @@
 // want recv big: Big{ID:7 Name:"a big record" Tags:["x" "y"] A…
 // want recv words: "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…
 // want recv nums: […
-// want recv errs: *errors.errorString
+// want recv errs: &errorString{s:"disk full"}
 // want recv ptrs: &Account{Owner:"ann" Balance:10} | nil
 //
-// An error shows as its type only (hooks/label.go labels a value that
-// implements error by its type, so as not to call its Error method): a
-// person would rather see "disk full", which its fields hold.
+// An error shows by one level of its fields, never through its Error
+// method (the program's code): "disk full" is in errorString's s.
 package main
 
 import (
