@@ -73,47 +73,19 @@ func testProgram(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 
-	work := t.TempDir()
-	ctx := context.Background()
-	b, err := Instrument(ctx, Options{Dir: dir, Work: work})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stdout, stderr bytes.Buffer
-	records := filepath.Join(work, "records")
-	end, err := b.Run(ctx, RunOptions{Args: tr.Args, Stdout: &stdout, Stderr: &stderr, Records: records, Timeout: 2 * time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if end.Timeout != "" {
-		t.Fatalf("the program ran for more than %s; stderr:\n%s", end.Timeout, stderr.String())
-	}
+	run := traceRun(t, Options{Dir: dir, Work: t.TempDir()}, tr.Args)
+	end, stdout, stderr, evs := run.end, run.stdout, run.stderr, run.evs
 	if end.ExitCode != tr.Exit {
-		t.Errorf("exit status %d, want %d; stderr:\n%s", end.ExitCode, tr.Exit, stderr.String())
+		t.Errorf("exit status %d, want %d; stderr:\n%s", end.ExitCode, tr.Exit, stderr)
 	}
 	if end.Fatal != tr.Fatal {
-		t.Errorf("ended with fatal %q, want %q; stderr:\n%s", end.Fatal, tr.Fatal, stderr.String())
+		t.Errorf("ended with fatal %q, want %q; stderr:\n%s", end.Fatal, tr.Fatal, stderr)
 	}
 	switch {
-	case tr.Stdout != nil && stdout.String() != *tr.Stdout:
-		t.Errorf("stdout:\n%s\nwant:\n%s", stdout.String(), *tr.Stdout)
-	case tr.StdoutMatch != "" && !regexp.MustCompile(`^`+tr.StdoutMatch+`$`).MatchString(stdout.String()):
-		t.Errorf("stdout:\n%s\nwant it to match %q", stdout.String(), tr.StdoutMatch)
-	}
-
-	var evs []tracer.Event
-	st, err := Convert(records, b.Sites, end, func(e *tracer.Event) error {
-		evs = append(evs, *e)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tracer.Validate(evs); err != nil {
-		t.Fatalf("the trace is not valid: %v\n%s", err, dump(evs))
-	}
-	if st.Unfinished > running(evs) || st.Truncated {
-		t.Errorf("stats %+v: records lost", st)
+	case tr.Stdout != nil && stdout != *tr.Stdout:
+		t.Errorf("stdout:\n%s\nwant:\n%s", stdout, *tr.Stdout)
+	case tr.StdoutMatch != "" && !regexp.MustCompile(`^`+tr.StdoutMatch+`$`).MatchString(stdout):
+		t.Errorf("stdout:\n%s\nwant it to match %q", stdout, tr.StdoutMatch)
 	}
 
 	// Every value the truth names is received from its channel, with its
@@ -232,4 +204,49 @@ func running(evs []tracer.Event) int {
 		}
 	}
 	return n
+}
+
+// traced is a run of an instrumented program, and its trace.
+type traced struct {
+	build          *Build
+	end            Ending
+	stdout, stderr string
+	evs            []tracer.Event
+}
+
+// traceRun builds the module in opts.Dir instrumented, runs it with args
+// (for at most two minutes) and converts its records. The trace must be
+// valid, and lose no record but those goroutines still running at the
+// end were writing.
+func traceRun(t *testing.T, opts Options, args []string) traced {
+	t.Helper()
+	ctx := context.Background()
+	b, err := Instrument(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	records := filepath.Join(opts.Work, "records")
+	end, err := b.Run(ctx, RunOptions{Args: args, Stdout: &stdout, Stderr: &stderr, Records: records, Timeout: 2 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if end.Timeout != "" {
+		t.Fatalf("the traced program ran for more than %s; stderr:\n%s", end.Timeout, stderr.String())
+	}
+	var evs []tracer.Event
+	st, err := Convert(records, b.Sites, end, func(e *tracer.Event) error {
+		evs = append(evs, *e)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tracer.Validate(evs); err != nil {
+		t.Fatalf("the trace is not valid: %v\n%s", err, dump(evs))
+	}
+	if st.Unfinished > running(evs) || st.Truncated {
+		t.Errorf("stats %+v: records lost", st)
+	}
+	return traced{build: b, end: end, stdout: stdout.String(), stderr: stderr.String(), evs: evs}
 }

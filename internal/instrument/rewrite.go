@@ -564,27 +564,7 @@ func (r *fileRewriter) goStmt(n *ast.GoStmt, depth int, fn string) {
 // the goroutine WaitGroup.Go starts runs f wrapped as a go statement's
 // function is, so the trace has its go event, its name and its end.
 func (r *fileRewriter) waitGroupGo(call *ast.CallExpr, depth int, fn string) {
-	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
-	if !ok || sel.Sel.Name != "Go" || len(call.Args) != 1 {
-		return
-	}
-	selection := r.info.Selections[sel]
-	if selection == nil || selection.Kind() != types.MethodVal {
-		return
-	}
-	m, ok := selection.Obj().(*types.Func)
-	if !ok || m.Pkg() == nil || m.Pkg().Path() != "sync" {
-		return
-	}
-	recv := m.Type().(*types.Signature).Recv()
-	if recv == nil {
-		return
-	}
-	rt := recv.Type()
-	if p, ok := rt.(*types.Pointer); ok {
-		rt = p.Elem()
-	}
-	if named, ok := rt.(*types.Named); !ok || named.Obj().Name() != "WaitGroup" {
+	if _, _, method := r.syncMethod(call); method != "WaitGroup.Go" || len(call.Args) != 1 {
 		return
 	}
 	f := call.Args[0]
@@ -917,25 +897,25 @@ var syncHooks = map[string]struct {
 	"WaitGroup.Wait":   {"Wait", OpWait},
 }
 
-// syncCall turns mu.Lock() into _handoff.Lock(&mu, N), and the like for
-// the methods of syncHooks, also when the mutex is an embedded field
-// (s.Lock() locks &s.Mutex).
-func (r *fileRewriter) syncCall(call *ast.CallExpr) {
+// syncMethod returns, when call calls a method of one of package sync's
+// types, its selector, its selection and its name as "WaitGroup.Go";
+// method is "" for any other call.
+func (r *fileRewriter) syncMethod(call *ast.CallExpr) (sel *ast.SelectorExpr, selection *types.Selection, method string) {
 	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
-	if !ok || len(call.Args) != 0 {
-		return
+	if !ok {
+		return nil, nil, ""
 	}
-	selection := r.info.Selections[sel]
+	selection = r.info.Selections[sel]
 	if selection == nil || selection.Kind() != types.MethodVal {
-		return
+		return nil, nil, ""
 	}
 	fn, ok := selection.Obj().(*types.Func)
 	if !ok || fn.Pkg() == nil || fn.Pkg().Path() != "sync" {
-		return
+		return nil, nil, ""
 	}
 	recv := fn.Type().(*types.Signature).Recv()
 	if recv == nil {
-		return
+		return nil, nil, ""
 	}
 	rt := recv.Type()
 	if p, ok := rt.(*types.Pointer); ok {
@@ -943,9 +923,20 @@ func (r *fileRewriter) syncCall(call *ast.CallExpr) {
 	}
 	named, ok := rt.(*types.Named)
 	if !ok {
+		return nil, nil, ""
+	}
+	return sel, selection, named.Obj().Name() + "." + fn.Name()
+}
+
+// syncCall turns mu.Lock() into _handoff.Lock(&mu, N), and the like for
+// the methods of syncHooks, also when the mutex is an embedded field
+// (s.Lock() locks &s.Mutex).
+func (r *fileRewriter) syncCall(call *ast.CallExpr) {
+	sel, selection, method := r.syncMethod(call)
+	if len(call.Args) != 0 {
 		return
 	}
-	h, ok := syncHooks[named.Obj().Name()+"."+fn.Name()]
+	h, ok := syncHooks[method]
 	if !ok {
 		return
 	}
@@ -968,7 +959,7 @@ func (r *fileRewriter) syncCall(call *ast.CallExpr) {
 		t = f.Type()
 		mutex = f
 	}
-	if named.Obj().Name() != "WaitGroup" && mutex != nil && r.condLockers()[mutex] {
+	if !strings.HasPrefix(method, "WaitGroup.") && mutex != nil && r.condLockers()[mutex] {
 		// Cond.Wait unlocks and locks it again, unseen: the trace would
 		// have two goroutines hold it at once.
 		r.skip(call.Pos(), "a mutex that is a sync.Cond's Locker is not instrumented: Cond.Wait unlocks and relocks it where the hooks cannot see")

@@ -3,7 +3,6 @@ package instrument
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"maps"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/handoff-viz/handoff/tracer"
 )
@@ -106,7 +104,6 @@ func readWildWant(t *testing.T, dir string) wildWant {
 
 func testWild(t *testing.T, dir string) {
 	want := readWildWant(t, dir)
-	ctx := context.Background()
 	work := t.TempDir()
 
 	// Plainly.
@@ -130,43 +127,17 @@ func testWild(t *testing.T, dir string) {
 	}
 
 	// Traced.
-	b, err := Instrument(ctx, Options{Dir: dir, Work: filepath.Join(work, "instrumented"), Tags: want.tags})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range b.Skips {
+	run := traceRun(t, Options{Dir: dir, Work: filepath.Join(work, "instrumented"), Tags: want.tags}, want.args)
+	for _, s := range run.build.Skips {
 		t.Logf("skipped %s: %s", s.At, s.Why)
 	}
-	var stdout, stderr bytes.Buffer
-	records := filepath.Join(work, "records")
-	end, err := b.Run(ctx, RunOptions{Args: want.args, Stdout: &stdout, Stderr: &stderr, Records: records, Timeout: 2 * time.Minute})
-	if err != nil {
-		t.Fatal(err)
+	if run.end.ExitCode != plainExit {
+		t.Errorf("exit status %d traced, %d plain; stderr traced:\n%s\nplain:\n%s", run.end.ExitCode, plainExit, run.stderr, plainErr.String())
 	}
-	if end.Timeout != "" {
-		t.Fatalf("the traced program ran for more than %s; stderr:\n%s", end.Timeout, stderr.String())
+	if run.stdout != plainOut.String() {
+		t.Errorf("stdout traced:\n%s\nplain:\n%s", run.stdout, plainOut.String())
 	}
-	if end.ExitCode != plainExit {
-		t.Errorf("exit status %d traced, %d plain; stderr traced:\n%s\nplain:\n%s", end.ExitCode, plainExit, stderr.String(), plainErr.String())
-	}
-	if stdout.String() != plainOut.String() {
-		t.Errorf("stdout traced:\n%s\nplain:\n%s", stdout.String(), plainOut.String())
-	}
-
-	var evs []tracer.Event
-	st, err := Convert(records, b.Sites, end, func(e *tracer.Event) error {
-		evs = append(evs, *e)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tracer.Validate(evs); err != nil {
-		t.Fatalf("the trace is not valid: %v\n%s", err, dump(evs))
-	}
-	if st.Unfinished > running(evs) || st.Truncated {
-		t.Errorf("stats %+v: records lost", st)
-	}
+	evs := run.evs
 
 	names := map[tracer.ChanID]string{}
 	labels := map[tracer.ValueID]string{}
