@@ -29,6 +29,7 @@ build:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime 30s ./tracer
+	$(GO) test -run '^$$' -fuzz FuzzLineDecoder -fuzztime 30s ./tracer
 
 clean:
 	rm -f handoff bench.out

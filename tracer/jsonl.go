@@ -268,6 +268,7 @@ type Reader struct {
 	maxLine int
 	lastSeq uint64
 	lastT   Time
+	fast    lineDecoder
 }
 
 // NewReader reads and checks the header line of a trace.
@@ -342,40 +343,43 @@ func (r *Reader) readLine() ([]byte, error) {
 
 // rawEvent is an event line as JSON; pointers tell absent from zero.
 type rawEvent struct {
-	Seq   *uint64 `json:"seq"`
-	T     *int64  `json:"t"`
-	Kind  *string `json:"kind"`
-	G     *int64  `json:"g"`
-	Child int64   `json:"child"`
-	Ch    int64   `json:"ch"`
-	V     int64   `json:"v"`
-	Mu    int64   `json:"mu"`
-	Scope int64   `json:"scope"`
-	Ref   int64   `json:"ref"`
-	Vs    []int64 `json:"vs"`
-	Refs  []int64 `json:"refs"`
-	Cycle []int64 `json:"cycle"`
-	Cases []struct {
-		Dir *string `json:"dir"`
-		Ch  int64   `json:"ch"`
-		V   int64   `json:"v"`
-	} `json:"cases"`
-	Case  int    `json:"case"`
-	WG    int64  `json:"wg"`
-	Cap   *int   `json:"cap"`
-	Name  string `json:"name"`
-	Label string `json:"label"`
-	On    string `json:"on"`
-	Op    string `json:"op"`
-	Rule  string `json:"rule"`
-	Msg   string `json:"msg"`
-	Panic string `json:"panic"`
-	At    string `json:"at"`
-	Mut   bool   `json:"mut"`
-	Close bool   `json:"closed"`
-	Abort bool   `json:"aborted"`
-	Conf  string `json:"conf"`
-	CapU  bool   `json:"cap_unknown"`
+	Seq   *uint64    `json:"seq"`
+	T     *int64     `json:"t"`
+	Kind  *string    `json:"kind"`
+	G     *int64     `json:"g"`
+	Child int64      `json:"child"`
+	Ch    int64      `json:"ch"`
+	V     int64      `json:"v"`
+	Mu    int64      `json:"mu"`
+	Scope int64      `json:"scope"`
+	Ref   int64      `json:"ref"`
+	Vs    []int64    `json:"vs"`
+	Refs  []int64    `json:"refs"`
+	Cycle []int64    `json:"cycle"`
+	Cases []jsonCase `json:"cases"`
+	Case  int        `json:"case"`
+	WG    int64      `json:"wg"`
+	Cap   *int       `json:"cap"`
+	Name  string     `json:"name"`
+	Label string     `json:"label"`
+	On    string     `json:"on"`
+	Op    string     `json:"op"`
+	Rule  string     `json:"rule"`
+	Msg   string     `json:"msg"`
+	Panic string     `json:"panic"`
+	At    string     `json:"at"`
+	Mut   bool       `json:"mut"`
+	Close bool       `json:"closed"`
+	Abort bool       `json:"aborted"`
+	Conf  string     `json:"conf"`
+	CapU  bool       `json:"cap_unknown"`
+}
+
+// jsonCase is a select case as JSON.
+type jsonCase struct {
+	Dir *string `json:"dir"`
+	Ch  int64   `json:"ch"`
+	V   int64   `json:"v"`
 }
 
 // Next returns the next event, or io.EOF after the last one.
@@ -384,9 +388,12 @@ func (r *Reader) Next() (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
-	var raw rawEvent
-	if err := json.Unmarshal(line, &raw); err != nil {
-		return Event{}, fmt.Errorf("line %d: %v", r.line, jsonProblem(err))
+	raw := &r.fast.raw
+	if !r.fast.decode(line) {
+		raw = new(rawEvent)
+		if err := json.Unmarshal(line, raw); err != nil {
+			return Event{}, fmt.Errorf("line %d: %v", r.line, jsonProblem(err))
+		}
 	}
 	e, err := raw.event(r.header.Version)
 	if err != nil {
