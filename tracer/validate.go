@@ -62,12 +62,19 @@ type Validator struct {
 	problems []error
 	gs       map[GoID]*validG
 	chans    map[ChanID]*validChan
-	owner    map[ValueID]Owner
-	excused  map[[2]int64]bool // (g, v) with a reported violation
+	owner    map[ValueID]heldBy // every value made: about 24 bytes of table each
+	excused  map[[2]int64]bool  // (g, v) with a reported violation
 	holder   map[MutexID]GoID
 	lastSeq  uint64
 	lastT    Time
 	cut      uint64 // seq of the truncated event, 0 before one
+}
+
+// heldBy is who owns a value, as the validator keeps it for every value
+// made: the owner's kind and id, half the size of an [Owner] in its table.
+type heldBy struct {
+	kind OwnerKind
+	id   int64 // a GoID or a ChanID, by kind
 }
 
 type validG struct {
@@ -97,7 +104,7 @@ func (v *Validator) owns(e *Event, id ValueID, what string) {
 	switch {
 	case !ok:
 		v.bad(e, "%s v%d, which was never made", what, id)
-	case (o.Kind != OwnerGoroutine || o.G != e.G) && !v.excused[[2]int64{int64(e.G), int64(id)}]:
+	case (o.kind != OwnerGoroutine || o.id != int64(e.G)) && !v.excused[[2]int64{int64(e.G), int64(id)}]:
 		v.bad(e, "%s v%d, owned by %s, without a violation", what, id, describeOwner(o))
 	}
 }
@@ -107,7 +114,7 @@ func (v *Validator) Add(e *Event) {
 	if v.gs == nil {
 		v.gs = map[GoID]*validG{}
 		v.chans = map[ChanID]*validChan{}
-		v.owner = map[ValueID]Owner{}
+		v.owner = map[ValueID]heldBy{}
 		v.excused = map[[2]int64]bool{}
 		v.holder = map[MutexID]GoID{}
 	}
@@ -152,7 +159,7 @@ func (v *Validator) Add(e *Event) {
 		}
 		for _, id := range e.Vs {
 			v.owns(e, id, "moves")
-			v.owner[id] = Owner{Kind: OwnerGoroutine, G: e.Child}
+			v.owner[id] = heldBy{OwnerGoroutine, int64(e.Child)}
 		}
 	case KindEnd:
 		g.ended = true
@@ -169,7 +176,7 @@ func (v *Validator) Add(e *Event) {
 		if _, ok := v.owner[e.V]; ok {
 			v.bad(e, "makes v%d twice", e.V)
 		}
-		v.owner[e.V] = Owner{Kind: OwnerGoroutine, G: e.G}
+		v.owner[e.V] = heldBy{OwnerGoroutine, int64(e.G)}
 	case KindBlock:
 		if e.On == OnSelect {
 			v.cases(e)
@@ -197,7 +204,7 @@ func (v *Validator) Add(e *Event) {
 		if c.closed && !v.excused[[2]int64{int64(e.G), int64(e.V)}] {
 			v.bad(e, "sends on closed ch%d", e.Ch)
 		}
-		v.owner[e.V] = Owner{Kind: OwnerChannel, Ch: e.Ch}
+		v.owner[e.V] = heldBy{OwnerChannel, int64(e.Ch)}
 		c.queue = append(c.queue, e.V)
 		if limit := max(c.cap, 1); c.cap >= 0 && len(c.queue) > limit {
 			v.bad(e, "ch%d holds %d values, more than its capacity %d", e.Ch, len(c.queue), c.cap)
@@ -227,7 +234,7 @@ func (v *Validator) Add(e *Event) {
 		default:
 			c.queue = c.queue[1:]
 		}
-		v.owner[e.V] = Owner{Kind: OwnerGoroutine, G: e.G}
+		v.owner[e.V] = heldBy{OwnerGoroutine, int64(e.G)}
 	case KindDiscard:
 		c := v.chans[e.Ch]
 		switch {
@@ -237,7 +244,7 @@ func (v *Validator) Add(e *Event) {
 			v.bad(e, "discards v%d, which is not at the head of ch%d", e.V, e.Ch)
 		default:
 			c.queue = c.queue[1:]
-			v.owner[e.V] = Owner{}
+			v.owner[e.V] = heldBy{}
 		}
 	case KindClose:
 		if c := v.chans[e.Ch]; c == nil {
@@ -247,7 +254,7 @@ func (v *Validator) Add(e *Event) {
 		}
 	case KindDrop:
 		v.owns(e, e.V, "drops")
-		v.owner[e.V] = Owner{}
+		v.owner[e.V] = heldBy{}
 	case KindLock:
 		if h := v.holder[e.Mu]; h != 0 {
 			v.bad(e, "locks mu%d, held by g%d", e.Mu, h)
@@ -305,12 +312,12 @@ func (v *Validator) won(e *Event, selecting []SelectCase) {
 // come after its end.
 func tracerEvent(k Kind) bool { return k == KindViolation || k == KindDiscard }
 
-func describeOwner(o Owner) string {
-	switch o.Kind {
+func describeOwner(o heldBy) string {
+	switch o.kind {
 	case OwnerGoroutine:
-		return fmt.Sprintf("g%d", o.G)
+		return fmt.Sprintf("g%d", o.id)
 	case OwnerChannel:
-		return fmt.Sprintf("ch%d", o.Ch)
+		return fmt.Sprintf("ch%d", o.id)
 	}
 	return "nobody (dropped)"
 }
