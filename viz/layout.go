@@ -35,6 +35,7 @@ type lane struct {
 // column per logical step, x and y in points. It is computed once per
 // picture in time linear in the number of events.
 type layout struct {
+	total  int // events in the whole trace: len(tl.Events), or more when tl holds a Window of it
 	tl     *tracer.Timeline
 	opt    *Options
 	th     theme
@@ -71,8 +72,12 @@ func window(tl *tracer.Timeline, o *Options) (lo, hi int, err error) {
 		hi, _ = slices.BinarySearchFunc(evs, o.To+1, func(e tracer.Event, s uint64) int { return cmp.Compare(e.Seq, s) })
 	}
 	if len(evs) > 0 && lo >= hi {
+		last := evs[len(evs)-1].Seq
+		if o.TraceLength > len(evs) {
+			last = evs[0].Seq + uint64(o.TraceLength) - 1 // steps are numbered one after another
+		}
 		return 0, 0, fmt.Errorf("no events in steps %d to %d (the trace has steps %d to %d)",
-			o.From, o.To, evs[0].Seq, evs[len(evs)-1].Seq)
+			o.From, o.To, evs[0].Seq, last)
 	}
 	return lo, hi, nil
 }
@@ -277,7 +282,8 @@ func newLayout(tl *tracer.Timeline, o *Options) (*layout, error) {
 		return nil, err
 	}
 	l := &layout{tl: tl, opt: o, th: o.theme(), fs: o.fontSize(), lo: lo, hi: hi, fold: -1}
-	total := len(tl.Events)
+	total := max(len(tl.Events), o.TraceLength)
+	l.total = total
 	maxSteps := o.MaxSteps
 	if maxSteps == 0 {
 		maxSteps = DefaultMaxSteps

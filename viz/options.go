@@ -80,6 +80,11 @@ type Options struct {
 	// has room for it. The value view always shows them.
 	CallSites bool
 
+	// TraceLength is the number of events in the whole trace when the
+	// timeline holds only some of them (built from a [Window]); 0 when it
+	// holds them all. The note on a cut picture counts with it.
+	TraceLength int
+
 	// upTo, when > 0, draws the timeline as it stood after event index
 	// upTo-1, with the layout of the whole picture: the frames of
 	// [WriteFrames].

@@ -25,7 +25,7 @@ type timelineDOT struct {
 	*layout
 	layers [numLayers]strings.Builder
 	nodes  int
-	upTo   int // draw only events before this index (frames); len(Events) for all
+	upTo   int // draw only events before this index (frames); the whole trace's length for all
 
 	corners     [3]float64 // left, right, bottom of the picture, once composed
 	legendRight float64    // right end of the widest legend row
@@ -96,7 +96,7 @@ func (t *timelineDOT) shown(i int) bool {
 
 // end clips the end of a span [from, to) to what this picture shows.
 func (t *timelineDOT) end(to int) float64 {
-	if to > t.upTo-1 && t.upTo < len(t.tl.Events) {
+	if to > t.upTo-1 && t.upTo < t.total {
 		return t.x(t.upTo-1) + t.fs*0.6
 	}
 	return t.x(to)
@@ -137,16 +137,16 @@ func writeTimeline(d *dotWriter, tl *tracer.Timeline, o *Options) error {
 	if err != nil {
 		return err
 	}
-	t := &timelineDOT{layout: l, upTo: len(tl.Events)}
+	t := &timelineDOT{layout: l, upTo: l.total}
 	if o.upTo > 0 {
-		t.upTo = min(o.upTo, len(tl.Events))
+		t.upTo = min(o.upTo, l.total)
 	}
 	var full *timelineDOT
-	if t.upTo < len(tl.Events) {
+	if t.upTo < l.total {
 		// A frame: its legend explains the marks of the whole picture and
 		// its corners are those of the whole picture, so every frame is
 		// the same size, with the same legend.
-		full = &timelineDOT{layout: l, upTo: len(tl.Events)}
+		full = &timelineDOT{layout: l, upTo: l.total}
 		full.compose(nil)
 	}
 	left, right, bottom := t.compose(full)
@@ -355,7 +355,7 @@ func (t *timelineDOT) channelLane(k int, ln *lane) {
 			return 0, 0, false
 		}
 		a, b = tk.a, tk.b
-		if tk.span.To > t.upTo-1 && t.upTo < len(tl.Events) {
+		if tk.span.To > t.upTo-1 && t.upTo < t.total {
 			b = min(b, max(t.end(tk.span.To)-fs*0.2, a+fs*0.4))
 		}
 		return a, b, true
@@ -386,7 +386,7 @@ func (t *timelineDOT) channelLane(k int, ln *lane) {
 			continue // none of them has arrived yet in this frame
 		}
 		a, b := tk.a, tk.b
-		if t.upTo < len(tl.Events) {
+		if t.upTo < t.total {
 			b = min(b, max(t.end(t.upTo)-fs*0.2, a+fs*0.4))
 		}
 		s := fmt.Sprintf("+%d more", tk.n)

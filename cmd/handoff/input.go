@@ -39,26 +39,41 @@ func registerTraceDecoder(d traceDecoder) { traceDecoders = append(traceDecoders
 // as a run (tracer.Validator) is an error, as in check: nothing draws or
 // serves an impossible run.
 func loadInput(arg string) (tracer.Header, []tracer.Event, error) {
+	var evs []tracer.Event
+	h, err := readValidEvents(arg, func(e *tracer.Event) { evs = append(evs, *e) })
+	return h, evs, err
+}
+
+// eachValidEvent calls f with every event of INPUT, as loadInput takes
+// it, in order, holding none of them, and then reports whether the whole
+// trace makes sense as a run.
+func eachValidEvent(arg string, f func(*tracer.Event)) error {
+	_, err := readValidEvents(arg, f)
+	return err
+}
+
+func readValidEvents(arg string, f func(*tracer.Event)) (tracer.Header, error) {
 	h, events, done, err := openInput(arg)
 	if err != nil {
-		return h, nil, err
+		return h, err
 	}
 	defer done()
 	var (
-		evs   []tracer.Event
 		valid tracer.Validator
+		cur   tracer.Event // one event for f to see, not one allocated per event
 	)
 	for e, err := range events {
 		if err != nil {
-			return h, evs, err
+			return h, err
 		}
-		valid.Add(&e)
-		evs = append(evs, e)
+		cur = e
+		valid.Add(&cur)
+		f(&cur)
 	}
 	if err := valid.Err(); err != nil {
-		return h, evs, fmt.Errorf("%s: the trace does not make sense as a run:\n%w", arg, err)
+		return h, fmt.Errorf("%s: the trace does not make sense as a run:\n%w", arg, err)
 	}
-	return h, evs, nil
+	return h, nil
 }
 
 // openInput opens INPUT, as loadInput takes it, and returns its header and

@@ -86,12 +86,16 @@ func runRender(args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, exitUsage, "render: %v", err)
 		}
 	}
-	_, evs, err := loadInput(pos[0])
-	if err != nil {
+	// Read the trace as a stream, validating all of it, and keep only the
+	// events the picture needs: the first steps of a big trace are drawn
+	// without holding the rest.
+	win := viz.NewWindow(opts)
+	if err := eachValidEvent(pos[0], win.Add); err != nil {
 		return fail(stderr, exitUsage, "%v", err)
 	}
+	opts = win.Options()
 	defer viz.Close()
-	tl := tracer.BuildTimeline(evs)
+	tl := tracer.BuildTimeline(win.Events())
 	if *gifOut != "" {
 		var b bytes.Buffer
 		if err := viz.WriteGIF(&b, tl, opts, viz.GIF{Every: *every, Delay: *delay}); err != nil {
