@@ -40,6 +40,38 @@ func deadlock() []tracer.Event {
 	return b.evs
 }
 
+// joinDeadlock is what the tracer records when main holds m and waits to
+// join a child that waits for m: a cycle through a join and a lock.
+func joinDeadlock() []tracer.Event {
+	b := &builder{}
+	b.add(tracer.Event{Kind: tracer.KindMutex, G: 1, Mu: 1, Name: "m"})
+	b.add(tracer.Event{Kind: tracer.KindLock, G: 1, Mu: 1})
+	b.add(tracer.Event{Kind: tracer.KindGo, G: 1, Child: 2, Name: "child"})
+	b.add(tracer.Event{Kind: tracer.KindBlock, G: 1, On: tracer.OnJoin, Child: 2})
+	b.add(tracer.Event{Kind: tracer.KindBlock, G: 2, On: tracer.OnLock, Mu: 1})
+	b.add(tracer.Event{Kind: tracer.KindViolation, G: 1, Rule: tracer.RuleDeadlock, Cycle: []tracer.GoID{1, 2},
+		Msg: `g1 "main" waits to join g2 "child"; g2 "child" waits for lock "m" held by g1 "main"`})
+	b.add(tracer.Event{Kind: tracer.KindEnd, G: 2, Abort: true})
+	b.add(tracer.Event{Kind: tracer.KindEnd, G: 1, Abort: true})
+	return b.evs
+}
+
+// chanDeadlock is what the tracer records when main and a child both wait
+// to receive on a channel nobody sends on: every blocked goroutine is
+// named, and there is no cycle of peers.
+func chanDeadlock() []tracer.Event {
+	b := &builder{}
+	b.add(tracer.Event{Kind: tracer.KindChan, G: 1, Ch: 1, Name: "replies", Cap: 0})
+	b.add(tracer.Event{Kind: tracer.KindGo, G: 1, Child: 2, Name: "asker"})
+	b.add(tracer.Event{Kind: tracer.KindBlock, G: 1, On: tracer.OnRecv, Ch: 1})
+	b.add(tracer.Event{Kind: tracer.KindBlock, G: 2, On: tracer.OnRecv, Ch: 1})
+	b.add(tracer.Event{Kind: tracer.KindViolation, G: 1, Rule: tracer.RuleDeadlock, Cycle: []tracer.GoID{1, 2},
+		Msg: `g1 "main" waits to receive on channel "replies", and no goroutine will send; g2 "asker" waits to receive on channel "replies", and no goroutine will send`})
+	b.add(tracer.Event{Kind: tracer.KindEnd, G: 2, Abort: true})
+	b.add(tracer.Event{Kind: tracer.KindEnd, G: 1, Abort: true})
+	return b.evs
+}
+
 // leak ends with a worker still waiting on a channel nobody sends on,
 // never joined: the tracer's leaked-goroutine violation names it.
 func leak() []tracer.Event {
@@ -57,7 +89,7 @@ func leak() []tracer.Event {
 }
 
 func TestViolationTracesAreValid(t *testing.T) {
-	for name, evs := range map[string][]tracer.Event{"deadlock": deadlock(), "leak": leak()} {
+	for name, evs := range map[string][]tracer.Event{"deadlock": deadlock(), "join-deadlock": joinDeadlock(), "chan-deadlock": chanDeadlock(), "leak": leak()} {
 		if err := tracer.Validate(evs); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -115,8 +147,10 @@ func violationConfig(t *testing.T) Config {
 	cfg := browserConfig(t)
 	cfg.Scenarios = append(cfg.Scenarios,
 		ScenarioInfo{Name: "deadlock", Summary: "two goroutines each wait for the other's lock"},
+		ScenarioInfo{Name: "join-deadlock", Summary: "main holds a lock and joins a child that wants it"},
+		ScenarioInfo{Name: "chan-deadlock", Summary: "two goroutines wait to receive, nobody sends"},
 		ScenarioInfo{Name: "leak", Summary: "a worker left waiting"})
-	cfg.Run = fakeRun(map[string][]tracer.Event{"deadlock": deadlock(), "leak": leak()})
+	cfg.Run = fakeRun(map[string][]tracer.Event{"deadlock": deadlock(), "join-deadlock": joinDeadlock(), "chan-deadlock": chanDeadlock(), "leak": leak()})
 	return cfg
 }
 
@@ -176,6 +210,41 @@ func TestBrowserViolations(t *testing.T) {
 		if len(d.Marked) != 2 {
 			t.Errorf("at the last step %d lanes are marked, want left and right: %+v", len(d.Marked), d.Marked)
 		}
+	})
+
+	t.Run("a cycle through a join, and a deadlock on a channel", func(t *testing.T) {
+		// main holds m and waits to join child, which waits for m: a loop
+		// drawn along the lanes' left (the join) and through m
+		ctx := tab(t, bctx, ts.URL+"/?scenario=join-deadlock&step=6", 1280, 720)
+		poll(t, ctx, landed("join-deadlock", 6), patience)
+		poll(t, ctx, `handoff.seen.violation && handoff.seen.violation.step === 6 && handoff.seen.violation.cycle !== null`, patience)
+		d := drawnOn(t, ctx)
+		want := rgb(t, d.Color)
+		var got []string
+		for _, e := range d.Cycle.Edges {
+			got = append(got, fmt.Sprintf("%s -%s-> %s", e.From, e.Role, e.To))
+			if c := eval[[]int](t, ctx, fmt.Sprintf(`handoff.pixel(%f, %f)`, e.Mid.X, e.Mid.Y)); !near(c, want, 40) {
+				t.Errorf("edge %s -%s-> %s at (%.0f, %.0f) is drawn %v, want the violation's colour %v", e.From, e.Role, e.To, e.Mid.X, e.Mid.Y, c, want)
+			}
+		}
+		if w := []string{"g1 main -joins-> g2 child", "g2 child -waits-> mutex m", "mutex m -held-> g1 main"}; !slices.Equal(got, w) || !d.Cycle.Closed {
+			t.Errorf("edges %q (closed %v), want %q, closed", got, d.Cycle.Closed, w)
+		}
+		screenshot(t, ctx, "deadlock-join-cycle")
+
+		// on a channel the tracer names every blocked goroutine but no
+		// peer: their lanes are marked, and no loop is claimed
+		ctx = tab(t, bctx, ts.URL+"/?scenario=chan-deadlock&step=5", 1280, 720)
+		poll(t, ctx, landed("chan-deadlock", 5), patience)
+		poll(t, ctx, `handoff.seen.violation && handoff.seen.violation.step === 5`, patience)
+		d = drawnOn(t, ctx)
+		if d.Cycle != nil {
+			t.Errorf("a deadlock on a channel drew a cycle: %+v", d.Cycle)
+		}
+		if len(d.Marked) != 2 {
+			t.Errorf("marked lanes %+v, want main and asker", d.Marked)
+		}
+		screenshot(t, ctx, "deadlock-chan-marked")
 	})
 
 	t.Run("a run ending in a violation rests on its step", func(t *testing.T) {
