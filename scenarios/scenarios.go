@@ -81,6 +81,16 @@ func (e *Env) Step() {
 	}
 }
 
+// waitUntil waits until ready says so, or the run is cancelled: the
+// handshake a scenario uses to make the interleaving it teaches happen
+// whatever the scheduler does. ready is asked every 100µs, so it must be
+// cheap (an atomic load).
+func (e *Env) waitUntil(ready func() bool) {
+	for !ready() && e.ctx.Err() == nil {
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
 // Printf prints the program's own output, as println! would.
 func (e *Env) Printf(format string, args ...any) {
 	e.mu.Lock()

@@ -206,3 +206,36 @@ func TestCancelStopsAPacedRun(t *testing.T) {
 		t.Errorf("events of the stopped run: %v", err)
 	}
 }
+
+// TestWorkerPoolMutexContendsEveryRun checks that worker-pool-mutex shows
+// what it promises in every run, whatever the scheduler and the seed do:
+// workers queued on the jobs lock (both other workers, at the first job),
+// and the job list emptied by all three.
+func TestWorkerPoolMutexContendsEveryRun(t *testing.T) {
+	const runs = 20
+	for i := range runs {
+		o := Options{NoCallSites: true, Seed: uint64(i)}
+		if i%2 == 1 {
+			o.Pace = time.Millisecond // a seed draws pauses, and must not change what is taught
+		}
+		evs, _, out := record(t, "worker-pool-mutex", o)
+		var mu int64
+		for _, e := range evs {
+			if e.Kind == tracer.KindMutex && e.Name == "jobs lock" {
+				mu = int64(e.Mu)
+			}
+		}
+		waiters := map[tracer.GoID]bool{}
+		for _, e := range evs {
+			if e.Kind == tracer.KindBlock && e.On == tracer.OnLock && int64(e.Mu) == mu {
+				waiters[e.G] = true
+			}
+		}
+		if len(waiters) < 2 {
+			t.Errorf("run %d (seed %d, pace %v): %d workers waited for the jobs lock, want at least 2", i, o.Seed, o.Pace, len(waiters))
+		}
+		if lines := strings.Count(out, "\n"); lines != len(jobNames) {
+			t.Errorf("run %d: %d jobs done, want %d:\n%s", i, lines, len(jobNames), out)
+		}
+	}
+}

@@ -15,20 +15,30 @@ var _ = register(&Scenario{
 		"job. Jobs never change hands through a channel; the lock serialises access, and the trace shows workers waiting " +
 		"for it. Compare worker-pool-channel.",
 	Run: func(g *tracer.G, env *Env) {
+		const workers = 3
 		jobs := tracer.Make(g, "job list", append([]string(nil), jobNames...))
 		mu := tracer.NewMutex(g, "jobs lock")
 		g.Scope(func(s *tracer.Scope) {
-			for w := range 3 {
+			for w := range workers {
 				list := jobs.Borrow(g)
 				s.Go(fmt.Sprintf("worker-%d", w+1), func(g *tracer.G) {
 					for {
 						mu.Lock(g)
 						var name string
+						first := false
 						list.UpdateLocked(g, mu, func(js *[]string) {
 							if n := len(*js); n > 0 {
+								first = n == len(jobNames)
 								name, *js = (*js)[n-1], (*js)[:n-1]
 							}
 						})
+						if first {
+							// What the scenario teaches, made certain rather
+							// than left to the scheduler: the first worker to
+							// take the lock keeps it until the other two
+							// wait for it.
+							env.waitUntil(func() bool { return mu.Queued() == workers-1 })
+						}
 						mu.Unlock(g)
 						if name == "" {
 							return

@@ -14,6 +14,7 @@ type Mutex struct {
 	sem    chan struct{}
 	ticket int64 // how many times it was locked; guarded by the lock itself
 	holder atomic.Int64
+	queued atomic.Int32 // goroutines blocked in Lock, their block recorded
 }
 
 // NewMutex makes a mutex named name.
@@ -38,7 +39,9 @@ func (m *Mutex) Lock(g *G) {
 	case m.sem <- struct{}{}:
 	default:
 		g.block(pc, tick, onLock, m.id)
+		m.queued.Add(1)
 		m.sem <- struct{}{}
+		m.queued.Add(-1)
 		g.unblock()
 		if g.t.aborted() {
 			g.abortNow() // poked by the tracer
@@ -49,6 +52,12 @@ func (m *Mutex) Lock(g *G) {
 	m.holder.Store(int64(g.id))
 	g.add(rec{tick: tick, kind: KindLock, a: m.id, c: m.ticket, pc: pc})
 }
+
+// Queued returns how many goroutines wait to lock m now, each with its
+// block already recorded. A program that must show contention (a
+// scenario teaching it) holds the lock until Queued says the others
+// wait, instead of hoping the scheduler makes them collide.
+func (m *Mutex) Queued() int { return int(m.queued.Load()) }
 
 // poke lets a goroutine waiting for m through when the tracer stops a
 // deadlocked run; it stops as soon as it has the lock.

@@ -1,7 +1,7 @@
 // The page: a WebSocket to the server for live runs and named traces, a
 // Model per trace, a canvas stage drawn every animation frame, and the
 // controls of replay. No framework, no build step.
-import { Model, toJSONL } from './model.js';
+import { Model, toJSONL, deadlockCycle } from './model.js';
 
 // Script errors are kept where the browser tests look for them.
 window.__errors = window.__errors || [];
@@ -39,7 +39,8 @@ const ui = {
 // fullWithBlockedMs: goroutine name -> the longest time, in ms, it was
 // drawn without a break waiting to send on a full channel.
 // cutLabels: the value labels drawn shortened for want of room.
-const seen = { blockedSend: new Set(), fullWithBlocked: new Set(), fullWithBlockedMs: new Map(), cutLabels: new Set(), selectWaits: new Set(), frames: 0 };
+// violation: what the last frame drew of a violation (see drawViolation).
+const seen = { blockedSend: new Set(), fullWithBlocked: new Set(), fullWithBlockedMs: new Map(), cutLabels: new Set(), selectWaits: new Set(), frames: 0, violation: null };
 let blockedRun = new Map(); // goroutine name -> ms drawn so far in the current stretch
 window.handoff = {
   get step() { return ui.step; },
@@ -80,6 +81,13 @@ window.handoff = {
   },
   get present() { return url.present; },
   get legend() { return !$('legend').hidden; },
+  // pixel is the stage's colour at a point, in client pixels: [r, g, b]
+  pixel: (x, y) => {
+    const r = canvas.getBoundingClientRect(), dpr = window.devicePixelRatio || 1;
+    const d = ctx.getImageData(Math.round((x - r.left) * dpr), Math.round((y - r.top) * dpr), 1, 1).data;
+    return [d[0], d[1], d[2]];
+  },
+  get restStep() { return ui.model ? ui.model.restStep() : -1; },
   measureFPS: ms => new Promise(res => {
     const start = seen.frames, t0 = performance.now();
     setTimeout(() => res((seen.frames - start) * 1000 / (performance.now() - t0)), ms);
@@ -191,8 +199,13 @@ function liveEnded(m) {
   updateMode();
   if (ui.model !== mdl && !ui.liveMine) return; // not this page's concern
   const drops = m.dropped ? ` (${m.dropped} events not kept)` : '';
+  // a run that ended with a violation rests on it (see followLive); one
+  // followed past it before its end was known steps back to it
+  const rest = mdl.restStep();
+  if (ui.model === mdl && ui.follow && rest >= 0 && ui.step > rest) { ui.step = rest; $('scrub').value = String(rest); }
+  const viol = rest >= 0 ? ` · rests on its ${mdl.events[rest - 1].rule} at step ${rest}` : '';
   if (m.error && !m.error.startsWith('stopped')) status(`run of ${mdl.source} failed: ${m.error}${drops}`, true);
-  else status(`run of ${mdl.source} ${m.error || 'finished'}: ${mdl.n} events${drops}`);
+  else status(`run of ${mdl.source} ${m.error || 'finished'}: ${mdl.n} events${drops}${viol}`);
 }
 
 // land puts the page on the step its URL asked for, once the recording or
@@ -680,7 +693,9 @@ function frame(t) {
       const k = Math.floor(ui.acc);
       if (k > 0) {
         ui.acc -= k;
+        const from = ui.step, rest = restOf(m);
         ui.step = Math.min(m.n, ui.step + k);
+        if (rest >= 0 && from < rest && ui.step >= rest) { ui.step = rest; setPlaying(false); }
         $('scrub').value = String(ui.step);
         if (ui.step >= m.n && !(m.kind === 'live' && !m.done)) setPlaying(false);
       }
@@ -713,10 +728,23 @@ function liveDwell(m, step) {
   return base / Math.max(1, (m.n - step) / LIVE_BACKLOG);
 }
 
+// restOf is the step a finished run rests on when it ended with a
+// violation (Model.restStep), or -1: a run still going may yet do more.
+function restOf(m) {
+  return m.done ? m.restStep() : -1;
+}
+
 function followLive(m, dt) {
   ui.dwell += dt;
-  const start = ui.step;
-  while (ui.step < m.n && ui.dwell >= liveDwell(m, ui.step)) {
+  const start = ui.step, rest = restOf(m);
+  if (rest >= 0 && ui.step === rest) {
+    // the run ended with a violation: the page stays on it rather than on
+    // the goroutines the tracer stopped afterwards (End shows them)
+    ui.follow = false; ui.dwell = 0;
+    updateMode();
+    return;
+  }
+  while (ui.step < m.n && ui.step !== rest && ui.dwell >= liveDwell(m, ui.step)) {
     ui.dwell -= liveDwell(m, ui.step);
     ui.step++;
     // a step meant to be seen is drawn, whatever time this frame took
@@ -784,6 +812,12 @@ function draw(dt) {
     if (gs.on === 'lock') lockWait.set(gs.mu, [...(lockWait.get(gs.mu) || []), g]);
   }
 
+  // a deadlock's wait-for cycle, drawn over the wait lines it replaces
+  const cyc = deadlockCycle(m, st);
+  const inCycle = new Set(cyc ? cyc.edges.filter(e => e.role !== 'held').map(e => e.from.g) : []);
+  const cycleMus = new Set(cyc ? cyc.edges.filter(e => e.to.mu).map(e => e.to.mu) : []);
+  const marked = []; // the lanes drawn marked, for the tests
+
   // lanes
   const fullNow = new Set(); // goroutines drawn waiting to send on a full channel
   const counts = [];         // the lanes' ↓N, drawn over the wait lines
@@ -795,12 +829,26 @@ function draw(dt) {
     ctx.globalAlpha = dim(g) ? 0.25 : 1;
     ctx.fillStyle = i % 2 ? C.lane : C['lane-alt'];
     roundRect(4, Ln.y, L.laneW - 4, Ln.h, 5); ctx.fill();
+    const mark = st.marked.get(g);
     if (ui.filter === g) { ctx.strokeStyle = C.sel; ctx.lineWidth = 2; ctx.stroke(); }
+    else if (mark) { ctx.strokeStyle = C.viol; ctx.lineWidth = 2.5; ctx.stroke(); }
     ctx.font = `${Ln.closed ? fp * 0.8 : fp * 0.92}px ${C.font}`;
     ctx.fillStyle = Ln.closed ? C.ended : C.fg;
     ctx.textBaseline = 'middle';
     const cyL = Ln.y + Ln.h / 2;
-    ctx.fillText(ellipsize(m.goName(g), L.labelW - 14), 12, cyL);
+    if (mark) {
+      // a goroutine a violation names: its name in the violation's colour,
+      // and what it is, under the name when the lane has room
+      const two = Ln.h >= fp * 2.3;
+      ctx.fillStyle = C.viol;
+      ctx.font = `600 ${Ln.closed ? fp * 0.8 : fp * 0.92}px ${C.font}`;
+      ctx.fillText(ellipsize('⚠ ' + m.goName(g), L.labelW - 14), 12, two ? cyL - fp * 0.5 : cyL);
+      if (two) {
+        ctx.font = `${fp * 0.75}px ${C.font}`;
+        ctx.fillText(mark === 'deadlock' ? 'in the deadlock' : 'leaked', 12 + fp * 1.1, cyL + fp * 0.6);
+      }
+      marked.push({ g, name: m.goName(g), mark });
+    } else ctx.fillText(ellipsize(m.goName(g), L.labelW - 14), 12, cyL);
     // the state badge
     const { txt, col, icon } = badge(m, st, g);
     if (gs.st === 'blocked' && gs.on === 'send') {
@@ -891,7 +939,8 @@ function draw(dt) {
     const holder = st.held.get(mu), waiters = lockWait.get(mu) || [];
     ctx.fillStyle = C.chan;
     roundRect(B.x, B.y, B.w, B.h, 6); ctx.fill();
-    ctx.strokeStyle = holder ? C.lock : C.line; ctx.lineWidth = holder ? 2 : 1; ctx.stroke();
+    ctx.strokeStyle = cycleMus.has(mu) ? C.viol : holder ? C.lock : C.line;
+    ctx.lineWidth = cycleMus.has(mu) ? 2.5 : holder ? 2 : 1; ctx.stroke();
     ctx.font = `600 ${fp * 0.85}px ${C.font}`; ctx.fillStyle = C.fg;
     ctx.fillText(`mutex ${B.name}`, B.x + 8, B.y + fp * 0.9);
     ctx.font = `${fp * 0.8}px ${C.font}`; ctx.fillStyle = holder ? C.lock : C.muted;
@@ -916,7 +965,7 @@ function draw(dt) {
     ctx.globalAlpha = 1;
   };
   for (const [g, gs] of st.g) {
-    if (gs.st !== 'blocked') continue;
+    if (gs.st !== 'blocked' || inCycle.has(g)) continue;
     const Ln = L.lanes.get(g);
     if (!Ln) continue;
     const x0 = L.perLane.get(g) ?? (Ln.badgeEnd || L.labelW + L.badgeW), y0 = Ln.y + Ln.h / 2; // after its tokens
@@ -945,6 +994,8 @@ function draw(dt) {
     } else continue;
     waitLine(x0, y0, x1, y1, col, dim(g));
   }
+
+  drawViolation(m, st, L, cyc, marked, dim);
 
   // the counts of values received, over the lines that cross them
   ctx.font = `${fp * 0.8}px ${C.font}`;
@@ -1000,6 +1051,60 @@ function draw(dt) {
     renderBanner(st);
     renderInspector();
   }
+}
+
+// drawViolation draws a deadlock's wait-for cycle as a closed loop in the
+// violation's colour: from each goroutine of the cycle to the mutex it
+// waits for (or the child it waits to join), and from the mutex to the
+// goroutine holding it, which waits in turn. It leaves in seen.violation
+// what it drew, in client pixels, for the tests.
+function drawViolation(m, st, L, cyc, marked, dim) {
+  const C = ui.colors, fp = L.fp;
+  const drawn = { step: ui.step, rule: st.lastViol >= 0 ? m.events[st.lastViol].rule : '', color: C.viol, marked, cycle: null };
+  seen.violation = drawn.rule || marked.length ? drawn : null;
+  if (!cyc || !cyc.edges.length) return;
+  const r = canvas.getBoundingClientRect(), sy = $('stage-scroll').scrollTop, sc = L.scale;
+  const client = (x, y) => ({ x: r.left + x * sc, y: r.top + (y + L.oy) * sc - sy });
+  const laneMid = g => { const Ln = L.lanes.get(g); return Ln && Ln.y + Ln.h / 2; };
+  const name = end => end.g ? m.goName(end.g) : `mutex ${(m.mutexes.get(end.mu) || { name: 'mu' + end.mu }).name}`;
+  const edges = [];
+  ctx.strokeStyle = C.viol; ctx.fillStyle = C.viol; ctx.lineWidth = 3; ctx.setLineDash([]);
+  for (const e of cyc.edges) {
+    let x0, y0, x1, y1, c1x, c2x;
+    if (e.role === 'waits') {
+      const Ln = L.lanes.get(e.from.g), B = L.mus.get(e.to.mu);
+      if (!Ln || !B) continue;
+      x0 = L.perLane.get(e.from.g) ?? (Ln.badgeEnd || L.labelW + L.badgeW); y0 = laneMid(e.from.g);
+      x1 = B.x; y1 = B.y + B.h * 0.32;
+    } else if (e.role === 'held') {
+      const B = L.mus.get(e.from.mu);
+      if (!B || !L.lanes.has(e.to.g)) continue;
+      x0 = B.x; y0 = B.y + B.h * 0.68;
+      x1 = L.laneW; y1 = laneMid(e.to.g);
+    } else { // joins: along the left of the lanes, as the join's wait line
+      if (!L.lanes.has(e.from.g) || !L.lanes.has(e.to.g)) continue;
+      x0 = L.labelW - 8; y0 = laneMid(e.from.g); x1 = L.labelW - 8; y1 = laneMid(e.to.g);
+      c1x = c2x = L.labelW - 44;
+    }
+    if (c1x === undefined) c1x = c2x = (x0 + x1) / 2;
+    ctx.globalAlpha = e.from.g && dim(e.from.g) ? 0.35 : 1;
+    ctx.beginPath(); ctx.moveTo(x0, y0); ctx.bezierCurveTo(c1x, y0, c2x, y1, x1, y1); ctx.stroke();
+    // the arrowhead, along the curve's last direction
+    const dir = Math.sign(x1 - c2x) || 1, a = fp * 0.55;
+    ctx.beginPath(); ctx.moveTo(x1, y1); ctx.lineTo(x1 - dir * a, y1 - a * 0.55); ctx.lineTo(x1 - dir * a, y1 + a * 0.55); ctx.closePath(); ctx.fill();
+    ctx.globalAlpha = 1;
+    // a cubic whose controls sit at the same x halfway is at its middle at t = 1/2
+    const mid = client((x0 + 3 * c1x + 3 * c2x + x1) / 8, (y0 + y1) / 2);
+    edges.push({ from: name(e.from), to: name(e.to), role: e.role, mid });
+    if (e.role === 'held') {
+      // the half of the cycle the mutex box alone would tell: the holder
+      // holds it, said in its lane where the arrow comes in
+      ctx.font = `600 ${fp * 0.78}px ${C.font}`; ctx.textAlign = 'right'; ctx.textBaseline = 'middle';
+      ctx.fillText(`holds ${(m.mutexes.get(e.from.mu) || { name: 'mu' + e.from.mu }).name}`, x1 - a * 0.4, y1 + fp * 0.9);
+      ctx.textAlign = 'left';
+    }
+  }
+  drawn.cycle = { closed: cyc.closed, edges, goroutines: cyc.gs.map(g => m.goName(g)) };
 }
 
 // ---- panels ----

@@ -16,6 +16,8 @@ function emptyState() {
     borrows: new Map(),  // vid -> [{g, ref, mut}]
     recv: new Map(),     // gid -> values received so far
     lastViol: -1,        // index of the last violation event applied
+    deadlock: -1,        // index of the last deadlock violation applied
+    marked: new Map(),   // gid -> 'deadlock' | 'leaked': goroutines a violation named
   };
 }
 
@@ -23,7 +25,7 @@ function cloneState(s) {
   return {
     g: new Map(s.g), owner: new Map(s.owner), q: new Map(s.q),
     closed: new Set(s.closed), held: new Map(s.held), borrows: new Map(s.borrows),
-    recv: new Map(s.recv), lastViol: s.lastViol,
+    recv: new Map(s.recv), lastViol: s.lastViol, deadlock: s.deadlock, marked: new Map(s.marked),
   };
 }
 
@@ -102,8 +104,48 @@ export function apply(s, e, i) {
       break;
     case 'violation':
       s.lastViol = i;
+      // the goroutines a deadlock's wait-for cycle goes through, and a
+      // leaked goroutine (the tracer names it in g, a converted program's
+      // trace may in child), stay marked from here on
+      if (e.rule === 'deadlock') {
+        s.deadlock = i;
+        for (const g of e.cycle || []) s.marked.set(g, 'deadlock');
+      } else if (e.rule === 'leaked-goroutine') {
+        s.marked.set(e.child || e.g, 'leaked');
+      }
       break;
   }
+}
+
+// The events the tracer writes when it stops a run (a deadlock): after
+// them the goroutines it stopped no longer show what went wrong.
+const STOPPING = e => (e.kind === 'end' && e.aborted) || e.kind === 'discard' || e.kind === 'truncated';
+
+// deadlockCycle follows a deadlock's wait-for cycle in state st: for each
+// goroutine of the cycle still blocked, an edge to what it waits on (a
+// mutex, or the child it joins) and from a mutex to its holder. closed
+// says the edges make a loop back to where they started, each
+// goroutine's wait leading to the next goroutine of the cycle; a deadlock
+// on channels names every blocked goroutine and has no loop.
+export function deadlockCycle(m, st) {
+  if (st.deadlock < 0) return null;
+  const e = m.events[st.deadlock], cycle = e.cycle || [];
+  const edges = [];
+  let closed = cycle.length > 0;
+  cycle.forEach((g, k) => {
+    const gs = st.g.get(g), next = cycle[(k + 1) % cycle.length];
+    let to = 0;
+    if (gs && gs.st === 'blocked' && (gs.on === 'lock' || gs.on === 'rlock') && gs.mu) {
+      edges.push({ from: { g }, to: { mu: gs.mu }, role: 'waits' });
+      to = st.held.get(gs.mu) || 0;
+      if (to) edges.push({ from: { mu: gs.mu }, to: { g: to }, role: 'held' });
+    } else if (gs && gs.st === 'blocked' && gs.on === 'join' && gs.child) {
+      to = gs.child;
+      edges.push({ from: { g }, to: { g: to }, role: 'joins' });
+    }
+    if (to !== next) closed = false;
+  });
+  return { i: st.deadlock, gs: cycle, edges, closed };
 }
 
 export class Model {
@@ -149,6 +191,18 @@ export class Model {
           break;
       }
     }
+  }
+
+  // restStep is the step a run that ended with a violation rests on: the
+  // step of its last violation, when after it the tracer only stopped
+  // goroutines (a deadlock is followed by each goroutine stopped, and
+  // those frames no longer show the cycle); -1 when the run did not end
+  // that way. The last steps of a run that ends with a leak show the
+  // leak, and are its rest.
+  restStep() {
+    let i = this.events.length - 1;
+    while (i >= 0 && STOPPING(this.events[i])) i--;
+    return i >= 0 && this.events[i].kind === 'violation' ? i + 1 : -1;
   }
 
   see(g) {
