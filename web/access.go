@@ -242,8 +242,9 @@ func refuse(w http.ResponseWriter, r *http.Request, code int, msg string) {
 type steadyBody struct {
 	r     io.ReadCloser
 	rc    *http.ResponseController
-	since int // bytes read since the deadline was last moved
+	since int // bytes read (or made of them) since the deadline was last moved
 	end   time.Time
+	whole bool // read to its end: no deadline any more
 }
 
 func newSteadyBody(w http.ResponseWriter, r io.ReadCloser) *steadyBody {
@@ -253,6 +254,9 @@ func newSteadyBody(w http.ResponseWriter, r io.ReadCloser) *steadyBody {
 }
 
 func (b *steadyBody) extend() {
+	if b.whole {
+		return
+	}
 	b.since = 0
 	next := time.Now().Add(bodyWindow)
 	if next.After(b.end) {
@@ -268,6 +272,7 @@ func (b *steadyBody) Read(p []byte) (int, error) {
 		// Read whole: the handler's work is not the peer's to hurry,
 		// and net/http cancels the request's context when a read
 		// deadline passes.
+		b.whole = true
 		b.rc.SetReadDeadline(time.Time{})
 		return n, err
 	}
@@ -282,3 +287,25 @@ func (b *steadyBody) Read(p []byte) (int, error) {
 }
 
 func (b *steadyBody) Close() error { return b.r.Close() }
+
+// madeOf returns r, what the server makes of the body (a gzip-compressed
+// body decompressed), counting its bytes as the body's progress: a small
+// body that the server takes long to decompress and read (a gzip bomb)
+// is the server's work, not a slow peer, and runs into the size limit
+// (413), not the pace (408). A peer that trickles a bomb still has to send
+// about 64 bytes every bodyWindow, and bodyMaxTime still ends it.
+func (b *steadyBody) madeOf(r io.Reader) io.Reader { return madeOfBody{r: r, b: b} }
+
+type madeOfBody struct {
+	r io.Reader
+	b *steadyBody
+}
+
+func (m madeOfBody) Read(p []byte) (int, error) {
+	n, err := m.r.Read(p)
+	m.b.since += n
+	if m.b.since >= bodyMinBytes {
+		m.b.extend()
+	}
+	return n, err
+}

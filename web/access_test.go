@@ -3,6 +3,7 @@ package web
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"io"
 	"net"
 	"net/http"
@@ -386,5 +387,47 @@ func TestAccessConfig(t *testing.T) {
 		if strings.HasPrefix(h, "0.0.0.0") || strings.HasPrefix(h, "[::]") {
 			t.Errorf("ListenHosts(0.0.0.0) lists the wildcard: %v", wild)
 		}
+	}
+}
+
+// The server's own slow work on a body it has received (decompressing and
+// reading a gzip bomb, slower than bodyWindow under -race on a loaded
+// machine) is not a slow peer: what the server makes of the body counts
+// as the body's progress. The handler here reads a small body that
+// decompresses to 48 MiB, slowly, through steadyBody as readUpload does.
+func TestServerWorkIsNotASlowBody(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes more than bodyWindow")
+	}
+	const mib = 48
+	chunk := bodyWindow * 3 / 2 / mib // the whole read takes 1.5 bodyWindow
+	bodyErr := make(chan error, 1)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		steady := newSteadyBody(w, r.Body)
+		in, err := gzip.NewReader(bufio.NewReader(steady))
+		if err != nil {
+			bodyErr <- err
+			return
+		}
+		made := steady.madeOf(in)
+		buf := make([]byte, 1<<20)
+		for {
+			if _, err := io.ReadFull(made, buf); err != nil {
+				if err == io.EOF {
+					err = nil
+				}
+				bodyErr <- err
+				return
+			}
+			time.Sleep(chunk)
+		}
+	}))
+	defer ts.Close()
+	resp, err := ts.Client().Post(ts.URL, "application/gzip", bytes.NewReader(gzipped(t, make([]byte, mib<<20))))
+	if err == nil {
+		resp.Body.Close()
+	}
+	if err := <-bodyErr; err != nil {
+		t.Fatalf("reading a body the server works on for %v: %v", bodyWindow*3/2, err)
 	}
 }

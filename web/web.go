@@ -228,7 +228,8 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, op string, e
 		}
 	}
 	defer func() { <-s.uploads }()
-	body := http.MaxBytesReader(w, newSteadyBody(w, r.Body), s.cfg.MaxUpload)
+	steady := newSteadyBody(w, r.Body)
+	body := http.MaxBytesReader(w, steady, s.cfg.MaxUpload)
 	fail := func(err error) (tracer.Header, bool) {
 		var (
 			tooBig   *http.MaxBytesError
@@ -256,7 +257,7 @@ func (s *Server) readUpload(w http.ResponseWriter, r *http.Request, op string, e
 	if err != nil {
 		return fail(err)
 	}
-	rd, err := tracer.NewReader(gz.LimitReader(in, s.cfg.MaxUpload))
+	rd, err := tracer.NewReader(steady.madeOf(gz.LimitReader(in, s.cfg.MaxUpload)))
 	if err != nil {
 		return fail(err)
 	}
