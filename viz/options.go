@@ -14,7 +14,7 @@ const (
 )
 
 // Views lists the view names, the default first.
-var Views = []string{ViewTimeline, ViewGraph, ViewValue}
+var Views = []string{ViewTimeline, ViewGraph, ViewValue, ViewOverview}
 
 // The axes of the timeline view.
 const (
@@ -101,7 +101,7 @@ func (o *Options) fontSize() float64 {
 // check reports the first bad option.
 func (o *Options) check() error {
 	switch o.View {
-	case "", ViewTimeline, ViewGraph, ViewValue:
+	case "", ViewTimeline, ViewGraph, ViewValue, ViewOverview:
 	default:
 		return fmt.Errorf("unknown view %q (want %s)", o.View, strings.Join(Views, ", "))
 	}

@@ -30,6 +30,12 @@ func WriteDOT(w io.Writer, tl *tracer.Timeline, o Options) error {
 		err = writeGraph(d, tl, &o)
 	case ViewValue:
 		err = writeValue(d, tl, &o)
+	case ViewOverview:
+		ov := NewOverview()
+		for i := range tl.Events {
+			ov.Add(&tl.Events[i])
+		}
+		err = writeOverview(d, ov, &o)
 	}
 	if err != nil {
 		return fmt.Errorf("viz: %w", err)
@@ -43,7 +49,7 @@ func WriteDOT(w io.Writer, tl *tracer.Timeline, o Options) error {
 // layoutEngine is the Graphviz layout of a view: pinned positions for the
 // timeline, dot for the others.
 func layoutEngine(o *Options) string {
-	if o.View == "" || o.View == ViewTimeline {
+	if o.View == "" || o.View == ViewTimeline || o.View == ViewOverview {
 		return "nop2"
 	}
 	return "dot"
@@ -56,22 +62,27 @@ func Render(w io.Writer, tl *tracer.Timeline, format string, o Options) error {
 	if err := WriteDOT(&dot, tl, o); err != nil {
 		return err
 	}
+	return renderDOT(w, dot.Bytes(), format, &o)
+}
+
+// renderDOT lays out and draws a view's DOT in format.
+func renderDOT(w io.Writer, dot []byte, format string, o *Options) error {
 	switch format {
 	case FormatDOT:
-		_, err := w.Write(dot.Bytes())
+		_, err := w.Write(dot)
 		if err != nil {
 			return fmt.Errorf("viz: write dot: %w", err)
 		}
 		return nil
 	case FormatSVG:
-		return layoutSVG(w, dot.Bytes(), layoutEngine(&o))
+		return layoutSVG(w, dot, layoutEngine(o))
 	case FormatPNG, FormatPDF:
-		d, err := layoutXDOT(dot.Bytes(), layoutEngine(&o))
+		d, err := layoutXDOT(dot, layoutEngine(o))
 		if err != nil {
 			return err
 		}
 		if format == FormatPNG {
-			return d.writePNG(w, &o)
+			return d.writePNG(w, o)
 		}
 		return d.writePDF(w)
 	}

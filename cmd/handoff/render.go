@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,11 +23,12 @@ func runRender(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("render", "INPUT -o OUT.{dot,svg,png,pdf} [flags]\n\nINPUT is a scenario name or a trace file; the format follows OUT's extension,\nor --format with -o -. --gif FILE draws the timeline building up as an\nanimated GIF instead.", stderr)
 	out := fs.String("o", "", "write to `OUT`; its extension (.dot, .svg, .png, .pdf) picks the format; - for standard output")
 	format := fs.String("format", "", "output `FORMAT` (dot, svg, png, pdf), needed with -o -")
-	view := fs.String("view", viz.ViewTimeline, "what to draw: timeline, graph (who talks to whom) or value (the life of one value)")
+	view := fs.String("view", viz.ViewTimeline, "what to draw: timeline, graph (who talks to whom), value (the life of one value) or overview (all of a big trace: lanes by time; the default for a trace over 4 pictures long)")
 	value := fs.String("value", "", "the value for --view value: its id (v3) or its label")
 	axis := fs.String("axis", viz.AxisStep, "timeline x axis: step (logical steps) or time (real time)")
 	from := fs.Uint64("from", 0, "first `STEP` to draw (the #seq of 'handoff run'); 0 for the start")
 	to := fs.Uint64("to", 0, "last `STEP` to draw; 0 for the end")
+	steps := fs.String("steps", "", "the steps to draw, `FROM-TO` (or FROM): --from and --to in one")
 	focus := fs.String("focus", "", "keep only the lanes that interact with this goroutine (g3 or name), channel (ch2 or name) or value (v5 or label)")
 	theme := fs.String("theme", "light", "colours: light, dark or print (black on white)")
 	fontSize := fs.Float64("font-size", 14, "font size in `POINTS`")
@@ -45,6 +48,23 @@ func runRender(args []string, stdout, stderr io.Writer) int {
 	if len(pos) != 1 {
 		fs.Usage()
 		return fail(stderr, exitUsage, "render needs one scenario name or trace file")
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *steps != "" {
+		if set["from"] || set["to"] {
+			return fail(stderr, exitUsage, "render: give --steps or --from/--to, not both")
+		}
+		var err error
+		if *from, *to, err = parseSteps(*steps); err != nil {
+			return fail(stderr, exitUsage, "render: --steps: %v", err)
+		}
+	}
+	// A trace too long for one picture is drawn as an overview, unless a
+	// view, a window or frames are asked for.
+	autoOverview := true
+	for _, name := range []string{"view", "from", "to", "steps", "max-steps", "focus", "frames", "gif", "value"} {
+		autoOverview = autoOverview && !set[name]
 	}
 	opts := viz.Options{
 		View: *view, Axis: *axis, Theme: *theme, From: *from, To: *to, Focus: *focus,
@@ -69,6 +89,9 @@ func runRender(args []string, stdout, stderr io.Writer) int {
 	if err := viz.WriteDOT(io.Discard, tracer.BuildTimeline(nil), withoutValue(opts)); err != nil {
 		return fail(stderr, exitUsage, "render: %v", strings.TrimPrefix(err.Error(), "viz: "))
 	}
+	if opts.View == viz.ViewOverview && (*frames != "" || *gifOut != "") {
+		return fail(stderr, exitUsage, "render: the overview is one picture: --frames and --gif draw the timeline")
+	}
 	f := ""
 	if *gifOut != "" {
 		if *out != "" || *frames != "" || *format != "" {
@@ -89,12 +112,37 @@ func runRender(args []string, stdout, stderr io.Writer) int {
 	// Read the trace as a stream, validating all of it, and keep only the
 	// events the picture needs: the first steps of a big trace are drawn
 	// without holding the rest.
-	win := viz.NewWindow(opts)
-	if err := eachValidEvent(pos[0], win.Add); err != nil {
+	var (
+		win *viz.Window
+		ov  *viz.Overview
+	)
+	if opts.View != viz.ViewOverview {
+		win = viz.NewWindow(opts)
+	}
+	if opts.View == viz.ViewOverview || autoOverview {
+		ov = viz.NewOverview()
+	}
+	err := eachValidEvent(pos[0], func(e *tracer.Event) {
+		if win != nil {
+			win.Add(e)
+		}
+		if ov != nil {
+			ov.Add(e)
+		}
+	})
+	if err != nil {
 		return fail(stderr, exitUsage, "%v", err)
 	}
-	opts = win.Options()
 	defer viz.Close()
+	if autoOverview && ov.Events() > overviewAbove*maxStepsOf(opts) {
+		fmt.Fprintf(stderr, "handoff: %s has %d events, more than %d pictures of %d steps: drawing its overview (--steps FROM-TO draws a window of it, --view timeline its first steps)\n",
+			pos[0], ov.Events(), overviewAbove, maxStepsOf(opts))
+		opts.View = viz.ViewOverview
+	}
+	if opts.View == viz.ViewOverview {
+		return writeRendered(*out, stdout, stderr, func(w io.Writer) error { return viz.RenderOverview(w, ov, f, opts) })
+	}
+	opts = win.Options()
 	tl := tracer.BuildTimeline(win.Events())
 	if *gifOut != "" {
 		var b bytes.Buffer
@@ -121,28 +169,61 @@ func runRender(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "handoff: wrote %d frames to %s\n", n, *frames)
 		return exitOK
 	}
-	// Draw into memory first, so a failure leaves no half-written file.
+	return writeRendered(*out, stdout, stderr, func(w io.Writer) error { return viz.Render(w, tl, f, opts) })
+}
+
+// overviewAbove is how many pictures long a trace is when render draws
+// its overview by default.
+const overviewAbove = 4
+
+func maxStepsOf(o viz.Options) int {
+	if o.MaxSteps == 0 {
+		return viz.DefaultMaxSteps
+	}
+	return o.MaxSteps
+}
+
+// writeRendered draws into memory first, so a failure leaves no
+// half-written file, then writes out (- for stdout).
+func writeRendered(out string, stdout, stderr io.Writer, draw func(io.Writer) error) int {
 	var b bytes.Buffer
-	if err := viz.Render(&b, tl, f, opts); err != nil {
+	if err := draw(&b); err != nil {
 		return fail(stderr, exitUsage, "render: %v", strings.TrimPrefix(err.Error(), "viz: "))
 	}
-	if *out == "-" {
+	if out == "-" {
 		if _, err := stdout.Write(b.Bytes()); err != nil {
 			return fail(stderr, exitUsage, "render: %v", err)
 		}
 		return exitOK
 	}
-	if err := os.WriteFile(*out, b.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(out, b.Bytes(), 0o644); err != nil {
 		return fail(stderr, exitUsage, "render: %v", err)
 	}
 	return exitOK
 }
 
+// parseSteps reads --steps: FROM-TO, or FROM alone.
+func parseSteps(s string) (from, to uint64, err error) {
+	a, b, ranged := strings.Cut(s, "-")
+	if from, err = strconv.ParseUint(strings.TrimSpace(a), 10, 64); err != nil || from == 0 {
+		return 0, 0, fmt.Errorf("want FROM-TO or FROM, steps numbered from 1, got %q", s)
+	}
+	if ranged {
+		if to, err = strconv.ParseUint(strings.TrimSpace(b), 10, 64); err != nil || to < from {
+			return 0, 0, fmt.Errorf("want FROM-TO with TO at least FROM, got %q", s)
+		}
+	}
+	return from, to, nil
+}
+
 // withoutValue drops the value of the value view, which only the trace can
 // check, so the other options can be checked before the trace is loaded.
 func withoutValue(o viz.Options) viz.Options {
-	if o.View == viz.ViewValue {
+	switch o.View {
+	case viz.ViewValue:
 		o.View = viz.ViewGraph
+	case viz.ViewOverview:
+		o.View = viz.ViewTimeline
 	}
 	o.Focus = ""
 	return o

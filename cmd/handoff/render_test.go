@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/handoff-viz/handoff/tracer"
 )
 
 // render runs `handoff render args...` and returns its status and output.
@@ -100,6 +103,82 @@ func TestRenderBadInput(t *testing.T) {
 	for _, f := range []string{out, filepath.Join(dir, "x.gif")} {
 		if _, err := os.Stat(f); err == nil {
 			t.Errorf("a failed render left %s behind", f)
+		}
+	}
+}
+
+// longTrace writes a valid trace of n handoffs from a worker to main.
+func longTrace(t *testing.T, n int) string {
+	t.Helper()
+	evs := []tracer.Event{
+		{Kind: tracer.KindChan, G: 1, Ch: 1, Name: "results"},
+		{Kind: tracer.KindGo, G: 1, Child: 2, Name: "worker"},
+	}
+	for i := range n {
+		v := tracer.ValueID(i + 1)
+		evs = append(evs,
+			tracer.Event{Kind: tracer.KindMake, G: 2, V: v, Label: strconv.Itoa(i)},
+			tracer.Event{Kind: tracer.KindSend, G: 2, Ch: 1, V: v},
+			tracer.Event{Kind: tracer.KindRecv, G: 1, Ch: 1, V: v})
+	}
+	evs = append(evs, tracer.Event{Kind: tracer.KindEnd, G: 2}, tracer.Event{Kind: tracer.KindJoin, G: 1, Child: 2})
+	for i := range evs {
+		evs[i].Seq, evs[i].T = uint64(i+1), tracer.Time(i*1000)
+	}
+	path := filepath.Join(t.TempDir(), "long.jsonl")
+	var b bytes.Buffer
+	if err := tracer.WriteTrace(&b, tracer.Header{Source: "test"}, evs); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestRenderOverview: a trace over four pictures long is drawn as its
+// overview, saying so; a window, a view or --steps draw the timeline.
+func TestRenderOverview(t *testing.T) {
+	long := longTrace(t, 1000) // 3,004 events
+	out := filepath.Join(t.TempDir(), "x.dot")
+	status, _, stderr := renderCmd(t, long, "-o", out)
+	dot, _ := os.ReadFile(out)
+	if status != exitOK || !strings.Contains(stderr, "drawing its overview") || !bytes.HasPrefix(dot, []byte("// handoff overview")) {
+		t.Fatalf("a long trace: status %d, stderr %q, %.40q", status, stderr, dot)
+	}
+	for _, args := range [][]string{{"--steps", "100-200"}, {"--steps", "2900"}, {"--from", "5"}, {"--view", "timeline"}, {"--max-steps", "50"}} {
+		status, _, stderr := renderCmd(t, append([]string{long, "-o", out}, args...)...)
+		dot, _ := os.ReadFile(out)
+		if status != exitOK || strings.Contains(stderr, "overview") || !bytes.HasPrefix(dot, []byte("// handoff timeline")) {
+			t.Errorf("%v: status %d, stderr %q, %.40q; want the timeline", args, status, stderr, dot)
+		}
+	}
+	status, _, _ = renderCmd(t, long, "-o", out, "--steps", "100-200")
+	dot, _ = os.ReadFile(out)
+	if status != exitOK || !bytes.Contains(dot, []byte("steps 100 to 200 of 3004 shown")) {
+		t.Errorf("--steps 100-200 did not draw steps 100 to 200:\n%.3000s", dot)
+	}
+	status, _, stderr = renderCmd(t, "channel-handoff", "-o", out, "--view", "overview")
+	dot, _ = os.ReadFile(out)
+	if status != exitOK || !bytes.HasPrefix(dot, []byte("// handoff overview")) {
+		t.Errorf("--view overview of a scenario: status %d, %s, %.40q", status, stderr, dot)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--steps", "x"}, "--steps: want FROM-TO"},
+		{[]string{"--steps", "9-3"}, "TO at least FROM"},
+		{[]string{"--steps", "0"}, "numbered from 1"},
+		{[]string{"--steps", "3-9", "--from", "2"}, "not both"},
+		{[]string{"--view", "overview", "--frames", t.TempDir()}, "the overview is one picture"},
+	} {
+		status, _, stderr := renderCmd(t, append([]string{long, "-o", out}, c.args...)...)
+		if c.args[len(c.args)-2] == "--frames" {
+			status, _, stderr = renderCmd(t, append([]string{long}, c.args...)...)
+		}
+		if status != exitUsage || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: status %d, stderr %q; want %q", c.args, status, stderr, c.want)
 		}
 	}
 }
