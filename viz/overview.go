@@ -217,7 +217,9 @@ func writeOverview(d *dotWriter, ov *Overview, o *Options) error {
 	var folded []*overviewGroup
 	if len(lanes) > overviewLanes {
 		busiest := slices.Clone(lanes)
-		slices.SortStableFunc(busiest, func(a, b *overviewGroup) int { return cmp.Compare(b.total+1e9*float64(b.marks), a.total+1e9*float64(a.marks)) })
+		slices.SortStableFunc(busiest, func(a, b *overviewGroup) int {
+			return cmp.Compare(b.total+1e9*float64(b.marks), a.total+1e9*float64(a.marks))
+		})
 		keep := map[*overviewGroup]bool{}
 		for _, g := range busiest[:overviewLanes-1] {
 			keep[g] = true
